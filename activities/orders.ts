@@ -1,0 +1,161 @@
+import type { Address } from '../common/order-schema';
+import { toKeapDecimal } from '../common/money';
+import { keapPaymentMarker } from '../common/order';
+import type { KeapClient } from '../keap/client';
+import type { KeapCustomFieldMetaData, KeapOrder } from '../keap/types';
+import type { KeapAccess } from './keap-access';
+import { mayHaveWrittenBefore } from './keap-access';
+
+/** Label of the order custom field that holds our idempotency key; created on first use. */
+export const ORDER_KEY_FIELD_LABEL = 'Sales Sync Order Key';
+
+export interface CreateKeapOrderInput {
+  accountId: string;
+  orderKey: string;
+  contactId: string;
+  title: string;
+  orderTime: string;
+  currency: string;
+  items: { productId: string; name: string; quantity: number; unitAmount: number }[];
+  shippingAddress?: Address;
+  recipient?: { firstName?: string; lastName?: string; phone?: string };
+}
+
+export interface KeapOrderSnapshot {
+  keapOrderId: string;
+  /** Minor units. */
+  total: number;
+  totalPaid: number;
+  /** False when an earlier attempt (or run) had already created it. */
+  created: boolean;
+}
+
+export interface RecordKeapPaymentInput {
+  accountId: string;
+  keapOrderId: string;
+  currency: string;
+  payment: { id: string; amount: number; paidAt: string };
+  /** Set when the order pre-existed, so payments may already be on it. */
+  orderMayHavePayments: boolean;
+}
+
+export interface RecordedKeapPayment {
+  keapPaymentId: string;
+  alreadyRecorded: boolean;
+}
+
+function snapshot(order: KeapOrder, created: boolean): KeapOrderSnapshot {
+  return {
+    keapOrderId: order.id,
+    total: order.total?.amount ?? 0,
+    totalPaid: order.total_paid?.amount ?? 0,
+    created,
+  };
+}
+
+/** Finds (or creates once per Keap app) the order custom field for our key; cached per worker. */
+class OrderKeyFields {
+  private readonly fields = new Map<string, Promise<KeapCustomFieldMetaData>>();
+
+  get(appKey: string, keap: KeapClient): Promise<KeapCustomFieldMetaData> {
+    let field = this.fields.get(appKey);
+    if (!field) {
+      field = (async () => {
+        const model = await keap.getOrderModel();
+        const existing = model.custom_fields?.find((f) => f.label === ORDER_KEY_FIELD_LABEL && f.field_name);
+        return existing ?? (await keap.createOrderCustomField(ORDER_KEY_FIELD_LABEL, 'TEXT'));
+      })();
+      this.fields.set(appKey, field);
+      field.catch(() => this.fields.delete(appKey));
+    }
+    return field;
+  }
+
+  forget(appKey: string): void {
+    this.fields.delete(appKey);
+  }
+}
+
+export function orderActivities(access: KeapAccess) {
+  const keyFields = new OrderKeyFields();
+  return {
+    /**
+     * Creates the Keap order with our key in a custom field, unless an order with that key exists.
+     * Keap has no idempotency keys, so looking first is what makes a retry (or a re-run) safe.
+     */
+    async createKeapOrder(input: CreateKeapOrderInput): Promise<KeapOrderSnapshot> {
+      return access.run(input.accountId, async ({ keap, appKey }) => {
+        const field = await keyFields.get(appKey, keap);
+        if (!field.field_name) throw new Error(`Keap returned the ${ORDER_KEY_FIELD_LABEL} field without a field_name`);
+        const [existing] = await keap.findOrdersByField(field.field_name, input.orderKey);
+        if (existing) return snapshot(existing, false);
+        const address = input.shippingAddress;
+        try {
+          const order = await keap.createOrder({
+            contact_id: input.contactId,
+            order_time: input.orderTime,
+            order_title: input.title,
+            order_type: 'ONLINE',
+            order_items: input.items.map((item) => ({
+              product_id: item.productId,
+              name: item.name,
+              quantity: item.quantity,
+              price_per_unit: toKeapDecimal(item.unitAmount, input.currency),
+              item_type: 'PRODUCT',
+            })),
+            custom_fields: [{ id: field.id, content: input.orderKey }],
+            shipping_address: address
+              ? {
+                  line1: address.line1,
+                  line2: address.line2,
+                  locality: address.city,
+                  region: address.region,
+                  zip_code: address.postalCode,
+                  country_code: address.country,
+                  first_name: input.recipient?.firstName,
+                  last_name: input.recipient?.lastName,
+                  phone: input.recipient?.phone,
+                }
+              : undefined,
+          });
+          return snapshot(order, true);
+        } catch (error) {
+          // A merchant may have deleted the key field; look it up afresh next attempt.
+          keyFields.forget(appKey);
+          throw error;
+        }
+      });
+    },
+
+    /**
+     * Records a payment made at Stripe on the Keap order (it charges nothing), using the account's
+     * Manual Payment Type. Our payment id goes in external_source_value and, because Keap's payment
+     * listing does not return that field, as a marker in the notes that a retry looks for.
+     */
+    async recordKeapPayment(input: RecordKeapPaymentInput): Promise<RecordedKeapPayment> {
+      return access.run(input.accountId, async ({ keap, account }) => {
+        const marker = keapPaymentMarker(input.payment.id);
+        if (input.orderMayHavePayments || mayHaveWrittenBefore()) {
+          const payments = await keap.listOrderPayments(input.keapOrderId);
+          const earlier = payments.find((p) => p.note?.includes(marker));
+          if (earlier) return { keapPaymentId: earlier.payment_id ?? earlier.id ?? '', alreadyRecorded: true };
+        }
+        const result = await keap.createOrderPayment(input.keapOrderId, {
+          payment_amount: toKeapDecimal(input.payment.amount, input.currency),
+          apply_to_commissions: false,
+          payment_method_type: account.paymentMethodType,
+          payment_time: input.payment.paidAt,
+          notes: `${marker} Paid at checkout; recorded by Sales Sync.`,
+          external_source: 'Sales Sync',
+          external_source_value: input.payment.id,
+        });
+        return { keapPaymentId: result.id ?? '', alreadyRecorded: false };
+      });
+    },
+
+    /** Current totals of a Keap order, in minor units. */
+    async getKeapOrder(input: { accountId: string; keapOrderId: string }): Promise<KeapOrderSnapshot> {
+      return access.run(input.accountId, async ({ keap }) => snapshot(await keap.getOrder(input.keapOrderId), false));
+    },
+  };
+}

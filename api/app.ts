@@ -1,0 +1,53 @@
+/** The Express app: JSON in and out, bearer auth on /v1, one error mapping. No listening here. */
+import express from 'express';
+import type { RequestHandler } from 'express';
+import type { AccountStore } from '../accounts/account';
+import type { Logger } from '../common/logger';
+import { requireBearerToken } from './auth';
+import { errorHandler, HttpError, notFound } from './errors';
+import { buildOpenApiDocument } from './openapi';
+import type { OrderGateway } from './order-gateway';
+import { accountRoutes } from './routes/accounts';
+import { orderRoutes } from './routes/orders';
+
+export interface AppDeps {
+  accounts: AccountStore;
+  orders: OrderGateway;
+  apiToken: string;
+  maxBodyBytes: number;
+  logger: Logger;
+}
+
+/** A body that is not JSON gets a 415 rather than being silently ignored. */
+const requireJsonBody: RequestHandler = (req, _res, next) => {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if (hasBody && !req.is('application/json')) {
+    return next(new HttpError(415, 'unsupported_media_type', 'Send the body as application/json'));
+  }
+  next();
+};
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  const openApiDocument = buildOpenApiDocument();
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  const v1 = express.Router();
+  v1.use(requireBearerToken(deps.apiToken));
+  v1.use(requireJsonBody, express.json({ limit: deps.maxBodyBytes, type: 'application/json', strict: true }));
+  v1.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
+  });
+  v1.use(accountRoutes(deps.accounts));
+  v1.use(orderRoutes(deps.accounts, deps.orders));
+  app.use('/v1', v1);
+
+  app.use(notFound);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

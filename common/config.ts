@@ -1,0 +1,116 @@
+/**
+ * The one configuration loader. Everything comes from environment variables, validated by zod with
+ * embedded defaults that make `npm start` work on a fresh machine (local Temporal dev server, the
+ * bundled Keap sandbox). Production deployments set NODE_ENV=production, which makes the API token
+ * mandatory.
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { KEAP_PRODUCTION_BASE_URL } from '../keap/client';
+
+const DEV_API_TOKEN = 'dev-token-change-me';
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v?.trim() ? v.trim() : undefined));
+
+const envSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SALES_SYNC_HOST: z.string().default('127.0.0.1'),
+  SALES_SYNC_PORT: port.default(3000),
+  SALES_SYNC_API_TOKEN: optionalText,
+  SALES_SYNC_DATA_DIR: z.string().default('data'),
+  SALES_SYNC_MAX_BODY_BYTES: z.coerce.number().int().positive().default(256 * 1024),
+  TEMPORAL_ADDRESS: optionalText,
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('sales-sync'),
+  TEMPORAL_API_KEY: optionalText,
+  TEMPORAL_TLS: bool.optional(),
+  TEMPORAL_TLS_CERT_PATH: optionalText,
+  TEMPORAL_TLS_KEY_PATH: optionalText,
+  TEMPORAL_TLS_SERVER_NAME: optionalText,
+  TEMPORAL_DEV_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  KEAP_BASE_URL: optionalText.pipe(z.url().optional()),
+  KEAP_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+  KEAP_SANDBOX: bool.default(true),
+  KEAP_SANDBOX_PORT: port.default(8099),
+});
+
+export interface TemporalConfig {
+  /** Undefined means: start a local dev server (npm start) or fail (standalone worker/API). */
+  address?: string;
+  namespace: string;
+  taskQueue: string;
+  apiKey?: string;
+  tls?: { certPath?: string; keyPath?: string; serverName?: string };
+  devServer: { port: number; uiPort: number };
+}
+
+export interface Config {
+  production: boolean;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  api: { host: string; port: number; token: string; tokenIsDevDefault: boolean; maxBodyBytes: number };
+  dataDir: string;
+  temporal: TemporalConfig;
+  keap: {
+    /** Explicit KEAP_BASE_URL; when unset, npm start points accounts without one at the sandbox. */
+    baseUrl?: string;
+    defaultBaseUrl: string;
+    timeoutMs: number;
+    sandbox: { enabled: boolean; port: number };
+  };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  if (production && !e.SALES_SYNC_API_TOKEN) throw new ConfigError('SALES_SYNC_API_TOKEN is required in production');
+  if (e.SALES_SYNC_API_TOKEN && e.SALES_SYNC_API_TOKEN.length < 16) {
+    throw new ConfigError('SALES_SYNC_API_TOKEN must be at least 16 characters');
+  }
+  const useTls = e.TEMPORAL_TLS ?? Boolean(e.TEMPORAL_API_KEY || e.TEMPORAL_TLS_CERT_PATH);
+  return {
+    production,
+    logLevel: e.LOG_LEVEL,
+    api: {
+      host: e.SALES_SYNC_HOST,
+      port: e.SALES_SYNC_PORT,
+      token: e.SALES_SYNC_API_TOKEN ?? DEV_API_TOKEN,
+      tokenIsDevDefault: !e.SALES_SYNC_API_TOKEN,
+      maxBodyBytes: e.SALES_SYNC_MAX_BODY_BYTES,
+    },
+    dataDir: resolve(e.SALES_SYNC_DATA_DIR),
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      apiKey: e.TEMPORAL_API_KEY,
+      tls: useTls
+        ? { certPath: e.TEMPORAL_TLS_CERT_PATH, keyPath: e.TEMPORAL_TLS_KEY_PATH, serverName: e.TEMPORAL_TLS_SERVER_NAME }
+        : undefined,
+      devServer: { port: e.TEMPORAL_DEV_PORT, uiPort: e.TEMPORAL_UI_PORT },
+    },
+    keap: {
+      baseUrl: e.KEAP_BASE_URL,
+      defaultBaseUrl: e.KEAP_BASE_URL ?? KEAP_PRODUCTION_BASE_URL,
+      timeoutMs: e.KEAP_TIMEOUT_MS,
+      sandbox: { enabled: e.KEAP_SANDBOX && !e.KEAP_BASE_URL, port: e.KEAP_SANDBOX_PORT },
+    },
+  };
+}

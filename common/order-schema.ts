@@ -1,0 +1,102 @@
+/**
+ * Zod schemas for what the checkout platform sends. They validate at the edge (HTTP bodies) and
+ * are the single source of the order types; workflow code imports these types with `import type`
+ * only, so zod never enters the workflow bundle.
+ */
+import { z } from 'zod';
+import countries from 'i18n-iso-countries';
+import { isSupportedCurrency } from './money';
+
+/** Ids used in URLs and Temporal workflow ids: no ':' (our workflow-id separator), no slashes, no dots first. */
+export const resourceIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'must be 1-100 characters of letters, digits, "_", "." or "-"');
+
+/** Integer minor units (cents). 10^11 minor units is far above any single checkout order. */
+export const minorUnitsSchema = z
+  .number()
+  .int('must be an integer number of minor units (e.g. cents)')
+  .nonnegative()
+  .max(100_000_000_000)
+  .meta({ description: 'Integer amount in the currency minor unit (e.g. cents)', example: 4900 });
+
+export const positiveMinorUnitsSchema = minorUnitsSchema.refine((n) => n > 0, 'must be greater than 0');
+
+export const currencySchema = z
+  .string()
+  .refine(isSupportedCurrency, 'must be an ISO 4217 currency code such as "USD"')
+  .meta({ description: 'ISO 4217 currency code', example: 'USD' });
+
+const countrySchema = z
+  .string()
+  .transform((value, ctx) => {
+    const alpha3 = value.length === 2 ? countries.alpha2ToAlpha3(value.toUpperCase()) : value.toUpperCase();
+    if (!alpha3 || !countries.isValid(alpha3)) {
+      ctx.addIssue({ code: 'custom', message: 'must be an ISO 3166-1 alpha-2 or alpha-3 country code' });
+      return z.NEVER;
+    }
+    return alpha3;
+  })
+  .meta({ description: 'ISO 3166-1 country code, alpha-2 or alpha-3 (stored as alpha-3, as Keap expects)' });
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+export const addressSchema = z
+  .strictObject({
+    line1: text(100),
+    line2: text(100).optional(),
+    city: text(100),
+    region: text(100).optional(),
+    postalCode: text(20).optional(),
+    country: countrySchema,
+  })
+  .meta({ id: 'Address' });
+
+export const customerSchema = z
+  .strictObject({
+    email: z.email().max(254).transform((email) => email.toLowerCase()),
+    firstName: text(40).optional(),
+    lastName: text(40).optional(),
+    phone: text(40).optional(),
+    address: addressSchema.optional(),
+  })
+  .meta({ id: 'Customer' });
+
+export const lineItemSchema = z
+  .strictObject({
+    sku: text(64).meta({ description: 'Stable product SKU; the Keap product is found or created by it' }),
+    name: text(255),
+    quantity: z.number().int().min(1).max(10_000),
+    unitAmount: minorUnitsSchema.meta({ description: 'Price actually charged per unit, in minor units' }),
+  })
+  .meta({ id: 'LineItem' });
+
+export const oneTimePlanSchema = z.strictObject({ type: z.literal('one_time') }).meta({ id: 'OneTimePlan' });
+
+export const planSchema = z.discriminatedUnion('type', [oneTimePlanSchema]).meta({ id: 'Plan' });
+
+export const paymentSchema = z
+  .strictObject({
+    id: text(255).meta({ description: 'The payment id at the processor (Stripe payment intent, charge or invoice)' }),
+    amount: positiveMinorUnitsSchema,
+    paidAt: z.iso.datetime({ offset: true }).meta({ example: '2026-11-21T10:00:00Z' }),
+  })
+  .meta({ id: 'Payment' });
+
+export const orderRequestSchema = z
+  .strictObject({
+    orderId: resourceIdSchema,
+    customer: customerSchema,
+    items: z.array(lineItemSchema).min(1).max(100),
+    currency: currencySchema,
+    plan: planSchema,
+    payment: paymentSchema,
+  })
+  .meta({ id: 'OrderRequest' });
+
+export type Address = z.output<typeof addressSchema>;
+export type Customer = z.output<typeof customerSchema>;
+export type LineItem = z.output<typeof lineItemSchema>;
+export type Plan = z.output<typeof planSchema>;
+export type PaymentInput = z.output<typeof paymentSchema>;
+export type OrderRequest = z.output<typeof orderRequestSchema>;

@@ -1,0 +1,274 @@
+/**
+ * The one Keap REST v2 client. Knows URLs, auth headers, JSON and error mapping; knows nothing of
+ * orders or Temporal. Base URL per account, e.g. https://api.keap.com/crm (paths are /rest/v2/...).
+ */
+import { errorFromFetchFailure, errorFromResponse } from './errors';
+import type {
+  KeapContact,
+  KeapContactField,
+  KeapContactWrite,
+  KeapCustomFieldMetaData,
+  KeapInvoiceOrderPayment,
+  KeapNote,
+  KeapNoteCreate,
+  KeapObjectModel,
+  KeapOrder,
+  KeapOrderCreate,
+  KeapPaymentCreate,
+  KeapPaymentResult,
+  KeapProduct,
+  KeapProductCreate,
+  KeapProductField,
+  KeapProductUpdate,
+  KeapTag,
+} from './types';
+
+export const KEAP_PRODUCTION_BASE_URL = 'https://api.keap.com/crm';
+
+export type KeapAuth = { type: 'apiKey'; apiKey: string } | { type: 'bearer'; accessToken: string };
+
+export interface KeapConnection {
+  baseUrl: string;
+  auth: KeapAuth;
+}
+
+export interface KeapCallRecord {
+  operation: string;
+  status: number | 'failed';
+  durationMs: number;
+}
+
+export interface KeapClientOptions {
+  /** Per-request timeout; keep it below the activity's start-to-close timeout. */
+  timeoutMs?: number;
+  /** Aborts in-flight requests, e.g. the activity's cancellation signal. */
+  signal?: AbortSignal;
+  /** Observes every call (metrics, benchmarks). Must not throw. */
+  onCall?: (record: KeapCallRecord) => void;
+  fetch?: typeof fetch;
+}
+
+type Query = Record<string, string | number | undefined>;
+
+interface RequestSpec {
+  operation: string;
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  path: string;
+  query?: Query;
+  body?: unknown;
+}
+
+/** Keap filter syntax: `field==value` pairs joined by `;` (encoded by URLSearchParams). */
+function filter(conditions: Record<string, string>): string {
+  for (const value of Object.values(conditions)) {
+    if (value.includes(';') || value.includes('*')) throw new RangeError(`Keap filter value may not contain ";" or "*": ${value}`);
+  }
+  return Object.entries(conditions)
+    .map(([field, value]) => `${field}==${value}`)
+    .join(';');
+}
+
+export class KeapClient {
+  private readonly baseUrl: string;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(
+    private readonly connection: KeapConnection,
+    private readonly options: KeapClientOptions = {},
+  ) {
+    this.baseUrl = connection.baseUrl.replace(/\/+$/, '');
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  private authHeaders(): Record<string, string> {
+    const { auth } = this.connection;
+    return auth.type === 'apiKey' ? { 'X-Keap-API-Key': auth.apiKey } : { Authorization: `Bearer ${auth.accessToken}` };
+  }
+
+  private async request<T>(spec: RequestSpec): Promise<T> {
+    const url = new URL(`${this.baseUrl}/rest/v2${spec.path}`);
+    for (const [key, value] of Object.entries(spec.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 15_000);
+    const signal = this.options.signal ? AbortSignal.any([timeout, this.options.signal]) : timeout;
+    const started = performance.now();
+    const record = (status: number | 'failed') =>
+      this.options.onCall?.({ operation: spec.operation, status, durationMs: performance.now() - started });
+
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.fetchImpl(url, {
+        method: spec.method,
+        headers: {
+          Accept: 'application/json',
+          ...(spec.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+          ...this.authHeaders(),
+        },
+        body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
+        signal,
+      });
+      text = await response.text();
+    } catch (error) {
+      record('failed');
+      throw errorFromFetchFailure(spec.operation, error, timeout.aborted);
+    }
+    record(response.status);
+
+    let body: unknown = undefined;
+    if (text) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+    }
+    if (!response.ok) throw errorFromResponse(spec.operation, response.status, body, response.headers);
+    return body as T;
+  }
+
+  // Contacts
+
+  async findContactByEmail(email: string): Promise<KeapContact | undefined> {
+    const res = await this.request<{ contacts?: KeapContact[] }>({
+      operation: 'listContacts',
+      method: 'GET',
+      path: '/contacts',
+      query: {
+        filter: filter({ email }),
+        fields: 'given_name,family_name,email_addresses,phone_numbers,addresses,tag_ids',
+        page_size: 5,
+      },
+    });
+    return res.contacts?.[0];
+  }
+
+  createContact(contact: KeapContactWrite): Promise<KeapContact> {
+    return this.request({ operation: 'createContact', method: 'POST', path: '/contacts', body: contact });
+  }
+
+  /** PATCH with an update mask: only the named fields change (v2 replaces whatever arrays it is sent). */
+  updateContact(id: string, contact: KeapContactWrite, mask: readonly KeapContactField[]): Promise<KeapContact> {
+    return this.request({
+      operation: 'updateContact',
+      method: 'PATCH',
+      path: `/contacts/${encodeURIComponent(id)}`,
+      query: { update_mask: mask.join(',') },
+      body: contact,
+    });
+  }
+
+  // Products
+
+  async findProductBySku(sku: string): Promise<KeapProduct | undefined> {
+    const res = await this.request<{ products?: KeapProduct[] }>({
+      operation: 'listProducts',
+      method: 'GET',
+      path: '/products',
+      query: { filter: filter({ sku }), page_size: 5 },
+    });
+    // The filter matches case-insensitively; an exact SKU match is what identifies our product.
+    return res.products?.find((p) => p.sku === sku);
+  }
+
+  createProduct(product: KeapProductCreate): Promise<KeapProduct> {
+    return this.request({ operation: 'createProduct', method: 'POST', path: '/products', body: product });
+  }
+
+  updateProduct(id: string, product: KeapProductUpdate, mask: readonly KeapProductField[]): Promise<KeapProduct> {
+    return this.request({
+      operation: 'updateProduct',
+      method: 'PATCH',
+      path: `/products/${encodeURIComponent(id)}`,
+      query: { update_mask: mask.join(',') },
+      body: product,
+    });
+  }
+
+  // Orders
+
+  getOrderModel(): Promise<KeapObjectModel> {
+    return this.request({ operation: 'retrieveOrderCustomFieldModel', method: 'GET', path: '/orders/model' });
+  }
+
+  createOrderCustomField(label: string, fieldType: 'TEXT'): Promise<KeapCustomFieldMetaData> {
+    return this.request({
+      operation: 'createOrderCustomField',
+      method: 'POST',
+      path: '/orders/model/customFields',
+      body: { label, field_type: fieldType },
+    });
+  }
+
+  async findOrdersByField(fieldName: string, value: string): Promise<KeapOrder[]> {
+    const res = await this.request<{ orders?: KeapOrder[] }>({
+      operation: 'listOrders',
+      method: 'GET',
+      path: '/orders',
+      query: { filter: filter({ [fieldName]: value }), page_size: 10 },
+    });
+    return res.orders ?? [];
+  }
+
+  createOrder(order: KeapOrderCreate): Promise<KeapOrder> {
+    return this.request({ operation: 'createOrder', method: 'POST', path: '/orders', body: order });
+  }
+
+  getOrder(id: string): Promise<KeapOrder> {
+    return this.request({ operation: 'getOrder', method: 'GET', path: `/orders/${encodeURIComponent(id)}` });
+  }
+
+  /** Records a payment made elsewhere (Stripe); it charges nothing. */
+  createOrderPayment(orderId: string, payment: KeapPaymentCreate): Promise<KeapPaymentResult> {
+    return this.request({
+      operation: 'createPaymentForAnOrder',
+      method: 'POST',
+      path: `/orders/${encodeURIComponent(orderId)}/payments`,
+      body: payment,
+    });
+  }
+
+  async listOrderPayments(orderId: string): Promise<KeapInvoiceOrderPayment[]> {
+    const res = await this.request<{ invoice_order_payments?: KeapInvoiceOrderPayment[] }>({
+      operation: 'listOrderPayments',
+      method: 'GET',
+      path: `/orders/${encodeURIComponent(orderId)}/payments`,
+    });
+    return res.invoice_order_payments ?? [];
+  }
+
+  // Tags and notes
+
+  async findTagByName(name: string): Promise<KeapTag | undefined> {
+    const res = await this.request<{ tags?: KeapTag[] }>({
+      operation: 'listTags',
+      method: 'GET',
+      path: '/tags',
+      query: { filter: filter({ name }) },
+    });
+    return res.tags?.find((t) => t.name === name);
+  }
+
+  createTag(name: string, description?: string): Promise<KeapTag> {
+    return this.request({ operation: 'createTag', method: 'POST', path: '/tags', body: { name, description } });
+  }
+
+  async applyTag(tagId: string, contactIds: readonly string[]): Promise<void> {
+    await this.request({
+      operation: 'applyTags',
+      method: 'POST',
+      path: `/tags/${encodeURIComponent(tagId)}/contacts:applyTags`,
+      body: { contact_ids: contactIds },
+    });
+  }
+
+  createNote(contactId: string, note: KeapNoteCreate): Promise<KeapNote> {
+    return this.request({
+      operation: 'createNote',
+      method: 'POST',
+      path: `/contacts/${encodeURIComponent(contactId)}/notes`,
+      body: note,
+    });
+  }
+}

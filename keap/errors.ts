@@ -1,0 +1,147 @@
+/**
+ * The one mapping from Keap HTTP outcomes to errors, and from those errors to Temporal activity
+ * failures. Network trouble, 5xx and 429 are retryable (429 waits as long as Keap's headers say);
+ * other 4xx are not, and carry Keap's own message so an operator can act on it.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { KeapErrorBody } from './types';
+
+export type KeapErrorKind =
+  | 'network'
+  | 'timeout'
+  | 'rate_limited'
+  | 'server'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'invalid';
+
+const RETRYABLE: ReadonlySet<KeapErrorKind> = new Set(['network', 'timeout', 'rate_limited', 'server']);
+
+export class KeapApiError extends Error {
+  override readonly name = 'KeapApiError';
+  readonly retryable: boolean;
+
+  constructor(
+    readonly kind: KeapErrorKind,
+    readonly operation: string,
+    message: string,
+    readonly status?: number,
+    /** How long Keap asked us to wait before trying again, when it said. */
+    readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.retryable = RETRYABLE.has(kind);
+  }
+}
+
+function kindForStatus(status: number): KeapErrorKind {
+  if (status === 429) return 'rate_limited';
+  if (status === 408) return 'timeout';
+  if (status >= 500) return 'server';
+  if (status === 401) return 'unauthorized';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not_found';
+  if (status === 409) return 'conflict';
+  return 'invalid';
+}
+
+const MAX_HONOURED_WAIT_MS = 24 * 60 * 60 * 1000;
+
+function timeUnitMs(unit: string | null): number | undefined {
+  switch (unit?.toLowerCase()) {
+    case 'second':
+    case 'seconds':
+      return 1000;
+    case 'minute':
+    case 'minutes':
+      return 60_000;
+    case 'hour':
+    case 'hours':
+      return 3_600_000;
+    case 'day':
+    case 'days':
+      return 86_400_000;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * How long to wait after a 429, from (in order) `Retry-After`, then Keap's throttle and quota
+ * headers: when a window's `-available` is 0, wait one `-interval` of `-time-unit`.
+ */
+export function retryDelayFromHeaders(headers: Headers, now: number = Date.now()): number | undefined {
+  const retryAfter = headers.get('retry-after');
+  if (retryAfter) {
+    const seconds = Number(retryAfter);
+    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - now;
+    if (Number.isFinite(ms) && ms >= 0) return Math.min(ms, MAX_HONOURED_WAIT_MS);
+  }
+  let wait: number | undefined;
+  for (const window of ['throttle', 'quota'] as const) {
+    const available = headers.get(`x-keap-product-${window}-available`);
+    if (available === null || Number(available) > 0) continue;
+    const interval = Number(headers.get(`x-keap-product-${window}-interval`) ?? '1');
+    const unit = timeUnitMs(headers.get(`x-keap-product-${window}-time-unit`));
+    if (unit !== undefined && Number.isFinite(interval) && interval > 0) {
+      wait = Math.max(wait ?? 0, interval * unit);
+    }
+  }
+  return wait === undefined ? undefined : Math.min(wait, MAX_HONOURED_WAIT_MS);
+}
+
+function describeBody(body: unknown): string | undefined {
+  if (body && typeof body === 'object') {
+    const { message, details } = body as KeapErrorBody;
+    const detail = details
+      ?.map((d) => [d.domain, d.resource].filter(Boolean).join(' '))
+      .filter(Boolean)
+      .join('; ');
+    if (message) return detail ? `${message} (${detail})` : message;
+  }
+  if (typeof body === 'string' && body.trim()) return body.trim().slice(0, 500);
+  return undefined;
+}
+
+export function errorFromResponse(operation: string, status: number, body: unknown, headers: Headers): KeapApiError {
+  const kind = kindForStatus(status);
+  const keapMessage = describeBody(body) ?? `HTTP ${status}`;
+  const retryAfterMs = kind === 'rate_limited' ? (retryDelayFromHeaders(headers) ?? 1000) : undefined;
+  return new KeapApiError(kind, operation, `Keap ${operation} failed with ${status}: ${keapMessage}`, status, retryAfterMs);
+}
+
+export function errorFromFetchFailure(operation: string, error: unknown, timedOut: boolean): KeapApiError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return timedOut
+    ? new KeapApiError('timeout', operation, `Keap ${operation} timed out`, undefined, undefined, { cause: error })
+    : new KeapApiError('network', operation, `Keap ${operation} could not be reached: ${reason}`, undefined, undefined, {
+        cause: error,
+      });
+}
+
+/** Failure type names an operator sees in the Temporal UI; workflows match on them. */
+export const KEAP_FAILURE_TYPE = {
+  retryable: 'KeapTransientError',
+  rejected: 'KeapRejectedError',
+} as const;
+
+/** Converts anything an activity throws while talking to Keap into the right Temporal failure. */
+export function toActivityFailure(error: unknown): ApplicationFailure {
+  if (error instanceof ApplicationFailure) return error;
+  if (error instanceof KeapApiError) {
+    return ApplicationFailure.create({
+      message: error.message,
+      type: error.retryable ? KEAP_FAILURE_TYPE.retryable : KEAP_FAILURE_TYPE.rejected,
+      nonRetryable: !error.retryable,
+      nextRetryDelay: error.retryAfterMs,
+      details: [{ kind: error.kind, operation: error.operation, status: error.status ?? null }],
+      cause: error,
+    });
+  }
+  // Unknown errors are bugs or environment trouble: retry them, Temporal's backoff caps the cost.
+  const message = error instanceof Error ? error.message : String(error);
+  return ApplicationFailure.create({ message, type: 'UnexpectedError', nonRetryable: false });
+}

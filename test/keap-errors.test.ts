@@ -1,0 +1,74 @@
+import { strict as assert } from 'node:assert';
+import { ApplicationFailure } from '@temporalio/common';
+import { errorFromFetchFailure, errorFromResponse, KEAP_FAILURE_TYPE, retryDelayFromHeaders, toActivityFailure } from '../keap/errors';
+
+const headers = (h: Record<string, string>) => new Headers(h);
+
+describe('Keap error mapping', () => {
+  it('classifies statuses: 5xx, 429 and network trouble retry; other 4xx do not', () => {
+    const cases: [number, string, boolean][] = [
+      [500, 'server', true],
+      [502, 'server', true],
+      [503, 'server', true],
+      [429, 'rate_limited', true],
+      [408, 'timeout', true],
+      [400, 'invalid', false],
+      [401, 'unauthorized', false],
+      [403, 'forbidden', false],
+      [404, 'not_found', false],
+      [409, 'conflict', false],
+      [422, 'invalid', false],
+    ];
+    for (const [status, kind, retryable] of cases) {
+      const error = errorFromResponse('createOrder', status, { message: 'x' }, headers({}));
+      assert.equal(error.kind, kind, `status ${status}`);
+      assert.equal(error.retryable, retryable, `status ${status}`);
+    }
+    assert.equal(errorFromFetchFailure('createOrder', new Error('ECONNRESET'), false).retryable, true);
+    assert.equal(errorFromFetchFailure('createOrder', new Error('aborted'), true).kind, 'timeout');
+  });
+
+  it("carries Keap's own message and details for a rejection", () => {
+    const error = errorFromResponse(
+      'createPaymentForAnOrder',
+      400,
+      { code: 400, message: 'Payment amount exceeds balance', status: 'BAD_REQUEST', details: [{ domain: 'payment', resource: 'amount' }] },
+      headers({}),
+    );
+    assert.match(error.message, /createPaymentForAnOrder failed with 400: Payment amount exceeds balance \(payment amount\)/);
+  });
+
+  it('waits after a 429 as the headers say', () => {
+    assert.equal(retryDelayFromHeaders(headers({ 'retry-after': '3' })), 3000);
+    const now = Date.parse('2026-11-21T10:00:00Z');
+    assert.equal(retryDelayFromHeaders(headers({ 'retry-after': 'Sat, 21 Nov 2026 10:00:05 GMT' }), now), 5000);
+    assert.equal(
+      retryDelayFromHeaders(
+        headers({
+          'x-keap-product-throttle-available': '0',
+          'x-keap-product-throttle-interval': '1',
+          'x-keap-product-throttle-time-unit': 'minutes',
+        }),
+      ),
+      60_000,
+    );
+    assert.equal(retryDelayFromHeaders(headers({ 'x-keap-product-throttle-available': '5' })), undefined);
+    const throttled = errorFromResponse('listContacts', 429, undefined, headers({ 'retry-after': '2' }));
+    assert.equal(throttled.retryAfterMs, 2000);
+    // A 429 without any hint still waits a little rather than hammering Keap.
+    assert.equal(errorFromResponse('listContacts', 429, undefined, headers({})).retryAfterMs, 1000);
+  });
+
+  it('becomes the right Temporal failure', () => {
+    const transient = toActivityFailure(errorFromResponse('createOrder', 429, {}, headers({ 'retry-after': '4' })));
+    assert.equal(transient.type, KEAP_FAILURE_TYPE.retryable);
+    assert.equal(transient.nonRetryable, false);
+    assert.equal(transient.nextRetryDelay, 4000);
+    const rejected = toActivityFailure(errorFromResponse('createOrder', 400, { message: 'bad contact' }, headers({})));
+    assert.equal(rejected.type, KEAP_FAILURE_TYPE.rejected);
+    assert.equal(rejected.nonRetryable, true);
+    const passthrough = ApplicationFailure.nonRetryable('x', 'AccountNotFound');
+    assert.equal(toActivityFailure(passthrough), passthrough);
+    assert.equal(toActivityFailure(new TypeError('boom')).nonRetryable, false);
+  });
+});

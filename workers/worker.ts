@@ -1,0 +1,29 @@
+/** Builds the Sales Sync worker: the order workflows plus the Keap activities, on one task queue. */
+import { Worker } from '@temporalio/worker';
+import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { ActivityDeps } from '../activities';
+
+export interface SalesSyncWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  activities: ActivityDeps;
+  /** A pre-built bundle (tests share one); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Concurrency limits; the SDK's defaults when unset. */
+  tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxCachedWorkflows'>;
+}
+
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+export function createSalesSyncWorker(options: SalesSyncWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities(options.activities),
+    ...options.tuning,
+  });
+}
