@@ -1,0 +1,113 @@
+// Admin endpoints under /__sandbox/ (no Keap auth, loopback clients only): fault injection, latency,
+// stats and reset, so tests written in any language and shell scripts can steer a running sandbox.
+//   GET    /__sandbox/            what this sandbox serves and how it is configured
+//   POST   /__sandbox/faults      {operation, mode, count?, status?, delayMs?, retryAfterSeconds?} -> 201 rule
+//   GET    /__sandbox/faults      pending rules
+//   DELETE /__sandbox/faults      clear all rules (?operation=X: only that operation's) -> 204
+//   GET    /__sandbox/stats       counters (calls per operationId, 429s, faults, ...)
+//   POST   /__sandbox/reset       clear data, faults, stats, rate windows and latency overrides -> 204
+//   GET    /__sandbox/latency     current latency settings
+//   POST   /__sandbox/latency     {latencyMs, operation?} sets global (or one operation's) latency
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorBody } from './errors';
+import { validateFault, type FaultSpec } from './faults';
+import { OPERATION_IDS, SANDBOX_ROUTES } from './routes';
+import { send, tryParseJson } from './http';
+import type { SandboxCore } from './server';
+
+function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function handleAdmin(
+  core: SandboxCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  method: string,
+  fullPath: string,
+  raw: Buffer,
+): void {
+  const fail = (status: number, message: string): void => send(res, status, {}, errorBody(status, message));
+  if (!core.options.allowRemoteAdmin && !isLoopback(req.socket.remoteAddress)) {
+    fail(403, 'The sandbox admin API is only served to loopback clients');
+    return;
+  }
+  const [pathOnly = '', queryString = ''] = (req.url ?? '').split('?', 2);
+  const path = pathOnly.replace(/\/+$/, '') || fullPath;
+  const body = tryParseJson(raw);
+  if (raw.length > 0 && body === undefined) {
+    fail(400, 'Malformed JSON in request body');
+    return;
+  }
+  const route = `${method} ${path}`;
+  switch (route) {
+    case 'GET /__sandbox':
+      send(
+        res,
+        200,
+        {},
+        {
+          currency: core.money.currency,
+          currencyDigits: core.money.digits,
+          throttle: core.options.throttle,
+          latencyMs: core.latencyMs,
+          manualPaymentTypes: [...core.options.manualPaymentTypes],
+          operations: SANDBOX_ROUTES.map((r) => ({ ...r, path: `/crm${r.path}` })),
+        },
+      );
+      break;
+    case 'POST /__sandbox/faults': {
+      const spec = isRecord(body) ? (body as Partial<FaultSpec>) : undefined;
+      const problems = spec ? validateFault(spec) : ['body must be a JSON object'];
+      if (!spec || problems.length > 0) {
+        fail(400, `Invalid fault: ${problems.join('; ')}`);
+        break;
+      }
+      send(res, 201, {}, core.faults.inject(spec as FaultSpec));
+      break;
+    }
+    case 'GET /__sandbox/faults':
+      send(res, 200, {}, { faults: core.faults.list() });
+      break;
+    case 'DELETE /__sandbox/faults': {
+      const operation = new URLSearchParams(queryString).get('operation') ?? undefined;
+      core.faults.clear(operation);
+      send(res, 204, {});
+      break;
+    }
+    case 'GET /__sandbox/stats':
+      send(res, 200, {}, core.stats.snapshot());
+      break;
+    case 'POST /__sandbox/reset':
+      core.reset();
+      send(res, 204, {});
+      break;
+    case 'GET /__sandbox/latency':
+      send(res, 200, {}, { latencyMs: core.latencyMs, operations: Object.fromEntries(core.operationLatencyMs) });
+      break;
+    case 'POST /__sandbox/latency': {
+      const latency = isRecord(body) ? body.latencyMs : undefined;
+      const operation = isRecord(body) ? body.operation : undefined;
+      if (typeof latency !== 'number' || !(latency >= 0)) {
+        fail(400, 'latencyMs must be a non-negative number');
+        break;
+      }
+      if (operation !== undefined && (typeof operation !== 'string' || !OPERATION_IDS.has(operation))) {
+        fail(400, `operation must be one of: ${[...OPERATION_IDS].join(', ')}`);
+        break;
+      }
+      if (operation === undefined) core.latencyMs = latency;
+      else if (latency === 0) core.operationLatencyMs.delete(operation);
+      else core.operationLatencyMs.set(operation, latency);
+      send(res, 200, {}, { latencyMs: core.latencyMs, operations: Object.fromEntries(core.operationLatencyMs) });
+      break;
+    }
+    default:
+      fail(404, `No such admin endpoint: ${route}`);
+  }
+}

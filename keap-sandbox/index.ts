@@ -1,0 +1,93 @@
+// Keap sandbox: an in-memory, stateful emulator of the subset of Keap REST v2 that Sales Sync uses, served
+// under `/crm/rest/v2/...` so its base URL (`http://127.0.0.1:PORT/crm`) is a drop-in for
+// `https://api.keap.com/crm`. It serves tests, the zero-config demo and benchmarks.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FaultRule, FaultSpec } from './faults';
+import { type KeapSandboxOptions, resolveOptions } from './options';
+import { type ExchangeListener, SandboxCore } from './server';
+import type { SandboxStats } from './stats';
+
+export type { KeapSandboxOptions, Authenticator } from './options';
+export { DEFAULT_API_KEY } from './options';
+export type { SandboxExchange, ExchangeListener } from './server';
+export type { FaultMode, FaultRule, FaultSpec } from './faults';
+export { FAULT_MODES } from './faults';
+export type { SandboxStats } from './stats';
+export type { RateLimitOptions } from './rate-limit';
+export { RATE_LIMIT_PRESETS, UNENFORCED_LIMIT, parseRateLimitSpec } from './rate-limit';
+export { SANDBOX_ROUTES, type SandboxRoute } from './routes';
+export { deriveFieldName } from './ops/order-fields';
+export { DEFAULT_MANUAL_PAYMENT_TYPES } from './ops/payments';
+
+export interface KeapSandbox {
+  /** Base URL ending in `/crm`, e.g. `http://127.0.0.1:41234/crm`. */
+  readonly url: string;
+  readonly port: number;
+  /** The first configured API key (send it as `X-Keap-API-Key`). */
+  readonly apiKey: string;
+  /** Every accepted API key. */
+  readonly apiKeys: readonly string[];
+  /** Stops accepting connections, drops open ones and resolves when the server is closed. */
+  close(): Promise<void>;
+  readonly faults: {
+    inject(spec: FaultSpec): FaultRule;
+    /** Clears every rule, or those of one operation. */
+    clear(operation?: string): void;
+    list(): FaultRule[];
+  };
+  stats(): SandboxStats;
+  /** Clears data, faults, stats, rate-limit windows and latency overrides. */
+  reset(): void;
+  /** Sets the latency added to every call, or to one operation's calls. */
+  setLatency(ms: number, operationId?: string): void;
+  /** Subscribes to every Keap exchange; returns the unsubscribe function. */
+  onExchange(listener: ExchangeListener): () => void;
+}
+
+export async function startKeapSandbox(options: KeapSandboxOptions = {}): Promise<KeapSandbox> {
+  const resolved = resolveOptions(options);
+  const core = new SandboxCore(resolved);
+  const server: Server = createServer({ keepAliveTimeout: 5000 }, (req, res) => core.handle(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(resolved.port, resolved.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
+  let closing: Promise<void> | undefined;
+
+  return {
+    url: `http://${host}:${port}/crm`,
+    port,
+    apiKey: [...resolved.apiKeys][0] ?? '',
+    apiKeys: [...resolved.apiKeys],
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+    faults: {
+      inject: (spec) => core.faults.inject(spec),
+      clear: (operation) => core.faults.clear(operation),
+      list: () => core.faults.list(),
+    },
+    stats: () => core.stats.snapshot(),
+    reset: () => core.reset(),
+    setLatency(ms, operationId) {
+      if (!(ms >= 0)) throw new Error(`Invalid latency ${ms}`);
+      if (operationId === undefined) core.latencyMs = ms;
+      else if (ms === 0) core.operationLatencyMs.delete(operationId);
+      else core.operationLatencyMs.set(operationId, ms);
+    },
+    onExchange(listener) {
+      core.listeners.add(listener);
+      return () => core.listeners.delete(listener);
+    },
+  };
+}

@@ -1,0 +1,248 @@
+// The request pipeline for `/crm/...`: read body -> authenticate (401) -> route -> rate limit (429) ->
+// unknown route (404/405) -> latency -> injected fault -> JSON (400) -> operation -> respond (or lose it).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { handleAdmin } from './admin';
+import { queryRecord, readBody, send, tryParseJson } from './http';
+import { KeapError, errorBody } from './errors';
+import { FaultRegistry, type FaultMode } from './faults';
+import { Money } from './money';
+import type { OpContext, OpResult } from './ops/types';
+import type { ResolvedOptions } from './options';
+import { RateLimiter } from './rate-limit';
+import { Router } from './routes';
+import { StatsRecorder } from './stats';
+import { SandboxState } from './store/state';
+
+/** One request/response pair, as seen by `onExchange` listeners (conformance checks, call counting). */
+export interface SandboxExchange {
+  /** null when no operation matched (404/405) or the request was rejected before routing (401/429). */
+  operationId: string | null;
+  method: string;
+  /** Path as requested, without the query string (e.g. `/crm/rest/v2/orders/12`). */
+  path: string;
+  query: Record<string, string | string[]>;
+  /** HTTP status sent; 0 when the response was deliberately lost (commit-then-lose). */
+  status: number;
+  /** Parsed JSON request body (undefined when empty or malformed). */
+  requestBody: unknown;
+  /** JSON response body (undefined for 204); for a lost response, the body that would have been sent. */
+  responseBody: unknown;
+  /** The injected fault that shaped this exchange, if any. */
+  fault?: FaultMode;
+}
+
+export type ExchangeListener = (exchange: SandboxExchange) => void;
+
+const CRM_PREFIX = '/crm';
+const FAULT_MESSAGES: Readonly<Record<number, string>> = {
+  400: 'Bad Request (injected by the Keap sandbox)',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class SandboxCore {
+  readonly state = new SandboxState();
+  readonly money: Money;
+  readonly faults = new FaultRegistry();
+  readonly stats = new StatsRecorder();
+  readonly limiter: RateLimiter;
+  readonly router = new Router();
+  readonly listeners = new Set<ExchangeListener>();
+  /** Global latency and per-operation latency (ms), adjustable at run time. */
+  latencyMs: number;
+  readonly operationLatencyMs = new Map<string, number>();
+  private readonly ctx: OpContext;
+
+  constructor(readonly options: ResolvedOptions) {
+    this.money = new Money(options.currency, options.locale);
+    this.limiter = new RateLimiter(options.throttle, options.tenantId);
+    this.latencyMs = options.latencyMs;
+    this.ctx = {
+      state: this.state,
+      money: this.money,
+      manualPaymentTypes: options.manualPaymentTypes,
+      now: () => new Date().toISOString(),
+    };
+  }
+
+  /** Clears data, faults, stats, rate-limit windows and run-time latency settings. */
+  reset(): void {
+    this.state.reset();
+    this.faults.clear();
+    this.stats.reset();
+    this.limiter.reset();
+    this.latencyMs = this.options.latencyMs;
+    this.operationLatencyMs.clear();
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    this.process(req, res).catch((err: unknown) => {
+      console.error('[keap-sandbox] unexpected error', err);
+      if (!res.headersSent) send(res, 500, {}, errorBody(500, 'Internal Server Error'));
+      else res.destroy();
+    });
+  }
+
+  private async process(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.stats.request();
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    const query = new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1));
+    const method = (req.method ?? 'GET').toUpperCase();
+
+    let raw: Buffer;
+    try {
+      raw = await readBody(req, this.options.maxBodyBytes);
+    } catch {
+      send(res, 413, {}, errorBody(413, 'Request body too large'));
+      return;
+    }
+
+    if (path === '/__sandbox' || path.startsWith('/__sandbox/')) {
+      handleAdmin(this, req, res, method, path, raw);
+      return;
+    }
+
+    const exchange: SandboxExchange = {
+      operationId: null,
+      method,
+      path,
+      query: queryRecord(query),
+      status: 0,
+      requestBody: undefined,
+      responseBody: undefined,
+    };
+    const respond = (status: number, headers: Record<string, string>, body?: unknown): void => {
+      this.stats.response(status);
+      send(res, status, headers, body);
+      this.emit({ ...exchange, status, responseBody: body });
+    };
+
+    if (!path.startsWith(`${CRM_PREFIX}/`)) {
+      this.stats.unknownRoute();
+      respond(404, {}, errorBody(404, `No such endpoint: ${method} ${path} (the Keap API base is ${CRM_PREFIX})`));
+      return;
+    }
+    exchange.requestBody = tryParseJson(raw);
+
+    const credential = this.authenticate(req);
+    if (credential === undefined) {
+      this.stats.unauthorized();
+      respond(401, {}, errorBody(401, 'Invalid or missing credentials: send X-Keap-API-Key or Authorization: Bearer'));
+      return;
+    }
+
+    // Route first so throttled calls are still attributed to their operation; the gateway counts and
+    // throttles every authenticated call, including ones to paths it does not serve.
+    const match = this.router.match(method, path.slice(CRM_PREFIX.length));
+    if (match.kind === 'ok') {
+      exchange.operationId = match.op.operationId;
+      this.stats.call(match.op.operationId);
+    }
+    const decision = this.limiter.consume(credential);
+    if (!decision.allowed) {
+      const reason = decision.reason ?? 'throttle';
+      this.stats.throttled(reason);
+      const retryAfter = String(decision.retryAfterSeconds ?? 1);
+      respond(429, { ...decision.headers, 'retry-after': retryAfter }, throttledBody(reason));
+      return;
+    }
+    const headers = decision.headers;
+    if (match.kind === 'not-found') {
+      this.stats.unknownRoute();
+      respond(404, headers, errorBody(404, `No such endpoint: ${method} ${path}`));
+      return;
+    }
+    if (match.kind === 'method-not-allowed') {
+      this.stats.unknownRoute();
+      const allow = match.allowed.join(', ');
+      respond(405, { ...headers, allow }, errorBody(405, `Method ${method} not allowed on ${path}`));
+      return;
+    }
+    const op = match.op;
+
+    const fault = this.faults.take(op.operationId);
+    if (fault) {
+      exchange.fault = fault.mode;
+      this.stats.fault(op.operationId, fault.mode);
+    }
+    const delay = this.latencyMs + (this.operationLatencyMs.get(op.operationId) ?? 0) + (fault?.delayMs ?? 0);
+    if (delay > 0) await sleep(delay);
+
+    if (fault?.mode === 'error-5xx') {
+      const message =
+        FAULT_MESSAGES[fault.status] ?? (fault.status >= 500 ? 'Internal Server Error' : 'Request rejected');
+      respond(fault.status, headers, errorBody(fault.status, message));
+      return;
+    }
+    if (fault?.mode === 'throttle-429') {
+      this.stats.throttled('injected');
+      const h = { ...this.limiter.peek(credential), 'retry-after': String(fault.retryAfterSeconds) };
+      respond(429, h, throttledBody('throttle'));
+      return;
+    }
+
+    let result: OpResult;
+    if (raw.length > 0 && exchange.requestBody === undefined) {
+      result = { status: 400, body: errorBody(400, 'Malformed JSON in request body') };
+    } else {
+      result = this.execute(op.handler, match.params, query, exchange.requestBody);
+    }
+
+    if (fault?.mode === 'commit-then-lose') {
+      // The write (if valid) is committed; the client never hears about it.
+      this.stats.lost();
+      this.emit({ ...exchange, status: 0, responseBody: result.body });
+      req.socket.destroy();
+      return;
+    }
+    respond(result.status, headers, result.body);
+  }
+
+  private execute(
+    handler: (
+      ctx: OpContext,
+      req: { params: Record<string, string>; query: URLSearchParams; body: unknown },
+    ) => OpResult,
+    params: Record<string, string>,
+    query: URLSearchParams,
+    body: unknown,
+  ): OpResult {
+    try {
+      return handler(this.ctx, { params, query, body });
+    } catch (err) {
+      if (err instanceof KeapError) return { status: err.httpStatus, body: err.toBody() };
+      throw err;
+    }
+  }
+
+  private authenticate(req: IncomingMessage): string | undefined {
+    const custom = this.options.authenticate?.(req.headers);
+    if (custom !== undefined) return custom;
+    const key = req.headers['x-keap-api-key'];
+    if (typeof key === 'string' && this.options.apiKeys.has(key)) return `key:${key}`;
+    const auth = req.headers.authorization;
+    const bearer = auth === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1];
+    if (bearer !== undefined && this.options.accessTokens.has(bearer)) return `token:${bearer}`;
+    return undefined;
+  }
+
+  private emit(exchange: SandboxExchange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(exchange);
+      } catch (err) {
+        console.error('[keap-sandbox] exchange listener failed', err);
+      }
+    }
+  }
+}
+
+/** Keap's 429 body as seen in the wild: {code: 429, message: "Quota Exceeded", status: "Request Throttled"}. */
+function throttledBody(reason: string): unknown {
+  return { code: 429, message: 'Quota Exceeded', status: 'Request Throttled', details: [{ domain: reason }] };
+}

@@ -1,0 +1,82 @@
+// Counters for /__sandbox/stats and KeapSandbox.stats(): benchmarks count Keap calls per operation, and
+// tests assert how many 429s and faults were served.
+import type { FaultMode } from './faults';
+import type { RateLimitReason } from './rate-limit';
+
+export interface SandboxStats {
+  /** Authenticated calls that reached an operation, by operationId (including rejected and faulted ones). */
+  calls: Record<string, number>;
+  /** Responses sent, by HTTP status (lost responses are not counted here). */
+  responses: Record<string, number>;
+  /** 429s served: by the rate limiter (per limit) and by injected faults. */
+  throttled: { total: number; quota: number; throttle: number; spike: number; injected: number };
+  /** Faults that fired, by operationId. */
+  faultsInjected: Record<string, number>;
+  /** Faults that fired, by mode. */
+  faultsByMode: Record<FaultMode, number>;
+  /** Responses deliberately lost (commit-then-lose). */
+  lostResponses: number;
+  unauthorized: number;
+  unknownRoutes: number;
+  requests: number;
+}
+
+export function emptyStats(): SandboxStats {
+  return {
+    calls: {},
+    responses: {},
+    throttled: { total: 0, quota: 0, throttle: 0, spike: 0, injected: 0 },
+    faultsInjected: {},
+    faultsByMode: { 'commit-then-lose': 0, 'error-5xx': 0, 'throttle-429': 0, latency: 0 },
+    lostResponses: 0,
+    unauthorized: 0,
+    unknownRoutes: 0,
+    requests: 0,
+  };
+}
+
+export class StatsRecorder {
+  private s = emptyStats();
+
+  request(): void {
+    this.s.requests++;
+  }
+
+  call(operationId: string): void {
+    this.s.calls[operationId] = (this.s.calls[operationId] ?? 0) + 1;
+  }
+
+  response(status: number): void {
+    this.s.responses[status] = (this.s.responses[status] ?? 0) + 1;
+  }
+
+  throttled(reason: RateLimitReason | 'injected'): void {
+    this.s.throttled.total++;
+    this.s.throttled[reason]++;
+  }
+
+  fault(operationId: string, mode: FaultMode): void {
+    this.s.faultsInjected[operationId] = (this.s.faultsInjected[operationId] ?? 0) + 1;
+    this.s.faultsByMode[mode]++;
+  }
+
+  lost(): void {
+    this.s.lostResponses++;
+  }
+
+  unauthorized(): void {
+    this.s.unauthorized++;
+  }
+
+  unknownRoute(): void {
+    this.s.unknownRoutes++;
+  }
+
+  snapshot(): SandboxStats {
+    return structuredClone(this.s);
+  }
+
+  reset(): void {
+    this.s = emptyStats();
+  }
+}
