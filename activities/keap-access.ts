@@ -30,7 +30,11 @@ export class KeapAccess {
   private async session(accountId: string): Promise<KeapSession> {
     const account = await this.deps.accounts.get(accountId);
     if (!account) {
-      throw ApplicationFailure.create({ message: `Account ${accountId} does not exist`, type: 'AccountNotFound', nonRetryable: true });
+      throw ApplicationFailure.create({
+        message: `Account ${accountId} does not exist`,
+        type: 'AccountNotFound',
+        nonRetryable: true,
+      });
     }
     const baseUrl = account.keapBaseUrl ?? this.deps.defaultKeapBaseUrl;
     const onKeapCall = this.deps.onKeapCall;

@@ -1,5 +1,5 @@
 import type { Address } from '../common/order-schema';
-import { toKeapDecimal } from '../common/money';
+import { fromKeapDecimal, toKeapDecimal } from '../common/money';
 import { keapPaymentMarker } from '../common/order';
 import type { KeapClient } from '../keap/client';
 import type { KeapCustomFieldMetaData, KeapOrder } from '../keap/types';
@@ -42,7 +42,12 @@ export interface RecordKeapPaymentInput {
 export interface RecordedKeapPayment {
   keapPaymentId: string;
   alreadyRecorded: boolean;
+  /** Minor units paid on the order after this payment, when the activity read the order's payments. */
+  totalPaidAfter?: number;
 }
+
+/** Payment states that count towards what the order has been paid. */
+const SETTLED = new Set(['MANUAL_PAID', 'PAYPAL_PAID', 'APPROVED']);
 
 function snapshot(order: KeapOrder, created: boolean): KeapOrderSnapshot {
   return {
@@ -135,10 +140,20 @@ export function orderActivities(access: KeapAccess) {
     async recordKeapPayment(input: RecordKeapPaymentInput): Promise<RecordedKeapPayment> {
       return access.run(input.accountId, async ({ keap, account }) => {
         const marker = keapPaymentMarker(input.payment.id);
+        let paidBefore: number | undefined;
         if (input.orderMayHavePayments || mayHaveWrittenBefore()) {
           const payments = await keap.listOrderPayments(input.keapOrderId);
+          paidBefore = payments
+            .filter((p) => p.pay_status === undefined || SETTLED.has(p.pay_status))
+            .reduce((sum, p) => sum + fromKeapDecimal(p.amount ?? 0, input.currency), 0);
           const earlier = payments.find((p) => p.note?.includes(marker));
-          if (earlier) return { keapPaymentId: earlier.payment_id ?? earlier.id ?? '', alreadyRecorded: true };
+          if (earlier) {
+            return {
+              keapPaymentId: earlier.payment_id ?? earlier.id ?? '',
+              alreadyRecorded: true,
+              totalPaidAfter: paidBefore,
+            };
+          }
         }
         const result = await keap.createOrderPayment(input.keapOrderId, {
           payment_amount: toKeapDecimal(input.payment.amount, input.currency),
@@ -149,7 +164,11 @@ export function orderActivities(access: KeapAccess) {
           external_source: 'Sales Sync',
           external_source_value: input.payment.id,
         });
-        return { keapPaymentId: result.id ?? '', alreadyRecorded: false };
+        return {
+          keapPaymentId: result.id ?? '',
+          alreadyRecorded: false,
+          totalPaidAfter: paidBefore === undefined ? undefined : paidBefore + input.payment.amount,
+        };
       });
     },
 

@@ -74,7 +74,8 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     info: {
       title: 'Sales Sync API',
       version: '1',
-      description: 'Records checkout sales into Infusionsoft (Keap). Money is always integer minor units plus an ISO currency.',
+      description:
+        'Records checkout sales into Infusionsoft (Keap). Money is always integer minor units plus an ISO currency.',
     },
   });
 }

@@ -15,7 +15,8 @@ import { lifecycleQuery } from '../workflows/order-definitions';
 import type { orderWorkflow } from '../workflows/order-workflow';
 import { SA_ACCOUNT_ID, SA_CUSTOMER_EMAIL, SA_PLAN_TYPE, SA_STATUS } from '../workflows/search-attributes';
 
-export type SubmitResult = { outcome: 'started' | 'duplicate'; workflowId: string } | { outcome: 'conflict'; workflowId: string };
+export type SubmitResult =
+  { outcome: 'started' | 'duplicate'; workflowId: string } | { outcome: 'conflict'; workflowId: string };
 
 const PLAN_LABEL: Record<OrderRequest['plan']['type'], string> = { one_time: 'One-time order' };
 

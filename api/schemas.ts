@@ -14,7 +14,9 @@ export const accountPutSchema = z
       .url({ protocol: /^https?$/ })
       .max(2048)
       .optional()
-      .meta({ description: "Keap API base URL; defaults to the deployment's (Keap production: https://api.keap.com/crm)" }),
+      .meta({
+        description: "Keap API base URL; defaults to the deployment's (Keap production: https://api.keap.com/crm)",
+      }),
     salesSyncEnabled: z.boolean(),
     paymentMethodType: z
       .string()

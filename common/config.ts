@@ -26,7 +26,11 @@ const envSchema = z.object({
   SALES_SYNC_PORT: port.default(3000),
   SALES_SYNC_API_TOKEN: optionalText,
   SALES_SYNC_DATA_DIR: z.string().default('data'),
-  SALES_SYNC_MAX_BODY_BYTES: z.coerce.number().int().positive().default(256 * 1024),
+  SALES_SYNC_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024),
   TEMPORAL_ADDRESS: optionalText,
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('sales-sync'),
@@ -102,7 +106,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       apiKey: e.TEMPORAL_API_KEY,
       tls: useTls
-        ? { certPath: e.TEMPORAL_TLS_CERT_PATH, keyPath: e.TEMPORAL_TLS_KEY_PATH, serverName: e.TEMPORAL_TLS_SERVER_NAME }
+        ? {
+            certPath: e.TEMPORAL_TLS_CERT_PATH,
+            keyPath: e.TEMPORAL_TLS_KEY_PATH,
+            serverName: e.TEMPORAL_TLS_SERVER_NAME,
+          }
         : undefined,
       devServer: { port: e.TEMPORAL_DEV_PORT, uiPort: e.TEMPORAL_UI_PORT },
     },

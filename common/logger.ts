@@ -7,14 +7,21 @@ import type { Logger } from 'pino';
 
 export type { Logger };
 
-const SECRET_KEYS = ['apiKey', 'accessToken', 'refreshToken', 'clientSecret', 'authorization', 'password', 'token', 'secret'];
+const SECRET_KEYS = [
+  'apiKey',
+  'accessToken',
+  'refreshToken',
+  'clientSecret',
+  'authorization',
+  'password',
+  'token',
+  'secret',
+];
 const PII_KEYS = ['email', 'phone', 'firstName', 'lastName', 'address'];
 
-const redactPaths = [...SECRET_KEYS, ...PII_KEYS].flatMap((key) => [key, `*.${key}`, `*.*.${key}`]).concat([
-  'req.headers.authorization',
-  'req.headers["x-keap-api-key"]',
-  'req.headers["stripe-signature"]',
-]);
+const redactPaths = [...SECRET_KEYS, ...PII_KEYS]
+  .flatMap((key) => [key, `*.${key}`, `*.*.${key}`])
+  .concat(['req.headers.authorization', 'req.headers["x-keap-api-key"]', 'req.headers["stripe-signature"]']);
 
 export function createLogger(level: string, name = 'sales-sync'): Logger {
   return pino({ name, level, redact: { paths: redactPaths, censor: '[redacted]' } });

@@ -24,7 +24,8 @@ export function currencyExponent(currency: string): number {
 }
 
 function assertMinorUnits(amount: number): void {
-  if (!Number.isSafeInteger(amount)) throw new RangeError(`Money must be an integer number of minor units, got ${amount}`);
+  if (!Number.isSafeInteger(amount))
+    throw new RangeError(`Money must be an integer number of minor units, got ${amount}`);
 }
 
 /** Integer minor units → the decimal major-unit number Keap's order and payment writes expect. */

@@ -54,7 +54,10 @@ export const addressSchema = z
 
 export const customerSchema = z
   .strictObject({
-    email: z.email().max(254).transform((email) => email.toLowerCase()),
+    email: z
+      .email()
+      .max(254)
+      .transform((email) => email.toLowerCase()),
     firstName: text(40).optional(),
     lastName: text(40).optional(),
     phone: text(40).optional(),

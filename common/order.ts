@@ -7,12 +7,7 @@ import type { LineItem, OrderRequest } from './order-schema';
 export type PlanType = OrderRequest['plan']['type'];
 
 /** Where an order stands; mirrored into the SalesSyncStatus search attribute. */
-export type OrderStatus =
-  | 'Received'
-  | 'SyncDisabled'
-  | 'Syncing'
-  | 'NeedsAttention'
-  | 'Paid';
+export type OrderStatus = 'Received' | 'SyncDisabled' | 'Syncing' | 'NeedsAttention' | 'Paid';
 
 export interface RecordedPayment {
   id: string;

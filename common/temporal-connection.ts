@@ -4,9 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
-import type { ConnectionOptions } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import type { NativeConnectionOptions } from '@temporalio/worker';
 import type { TemporalConfig } from './config';
 
 interface CommonOptions {
@@ -37,10 +35,10 @@ function commonOptions(config: TemporalConfig): CommonOptions {
 }
 
 export async function connectClient(config: TemporalConfig): Promise<Client> {
-  const connection = await Connection.connect(commonOptions(config) as ConnectionOptions);
+  const connection = await Connection.connect(commonOptions(config));
   return new Client({ connection, namespace: config.namespace });
 }
 
 export function connectWorker(config: TemporalConfig): Promise<NativeConnection> {
-  return NativeConnection.connect(commonOptions(config) as NativeConnectionOptions);
+  return NativeConnection.connect(commonOptions(config));
 }

@@ -61,7 +61,8 @@ interface RequestSpec {
 /** Keap filter syntax: `field==value` pairs joined by `;` (encoded by URLSearchParams). */
 function filter(conditions: Record<string, string>): string {
   for (const value of Object.values(conditions)) {
-    if (value.includes(';') || value.includes('*')) throw new RangeError(`Keap filter value may not contain ";" or "*": ${value}`);
+    if (value.includes(';') || value.includes('*'))
+      throw new RangeError(`Keap filter value may not contain ";" or "*": ${value}`);
   }
   return Object.entries(conditions)
     .map(([field, value]) => `${field}==${value}`)

@@ -110,16 +110,29 @@ export function errorFromResponse(operation: string, status: number, body: unkno
   const kind = kindForStatus(status);
   const keapMessage = describeBody(body) ?? `HTTP ${status}`;
   const retryAfterMs = kind === 'rate_limited' ? (retryDelayFromHeaders(headers) ?? 1000) : undefined;
-  return new KeapApiError(kind, operation, `Keap ${operation} failed with ${status}: ${keapMessage}`, status, retryAfterMs);
+  return new KeapApiError(
+    kind,
+    operation,
+    `Keap ${operation} failed with ${status}: ${keapMessage}`,
+    status,
+    retryAfterMs,
+  );
 }
 
 export function errorFromFetchFailure(operation: string, error: unknown, timedOut: boolean): KeapApiError {
   const reason = error instanceof Error ? error.message : String(error);
   return timedOut
     ? new KeapApiError('timeout', operation, `Keap ${operation} timed out`, undefined, undefined, { cause: error })
-    : new KeapApiError('network', operation, `Keap ${operation} could not be reached: ${reason}`, undefined, undefined, {
-        cause: error,
-      });
+    : new KeapApiError(
+        'network',
+        operation,
+        `Keap ${operation} could not be reached: ${reason}`,
+        undefined,
+        undefined,
+        {
+          cause: error,
+        },
+      );
 }
 
 /** Failure type names an operator sees in the Temporal UI; workflows match on them. */

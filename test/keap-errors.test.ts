@@ -1,6 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { ApplicationFailure } from '@temporalio/common';
-import { errorFromFetchFailure, errorFromResponse, KEAP_FAILURE_TYPE, retryDelayFromHeaders, toActivityFailure } from '../keap/errors';
+import {
+  errorFromFetchFailure,
+  errorFromResponse,
+  KEAP_FAILURE_TYPE,
+  retryDelayFromHeaders,
+  toActivityFailure,
+} from '../keap/errors';
 
 const headers = (h: Record<string, string>) => new Headers(h);
 
@@ -32,10 +38,18 @@ describe('Keap error mapping', () => {
     const error = errorFromResponse(
       'createPaymentForAnOrder',
       400,
-      { code: 400, message: 'Payment amount exceeds balance', status: 'BAD_REQUEST', details: [{ domain: 'payment', resource: 'amount' }] },
+      {
+        code: 400,
+        message: 'Payment amount exceeds balance',
+        status: 'BAD_REQUEST',
+        details: [{ domain: 'payment', resource: 'amount' }],
+      },
       headers({}),
     );
-    assert.match(error.message, /createPaymentForAnOrder failed with 400: Payment amount exceeds balance \(payment amount\)/);
+    assert.match(
+      error.message,
+      /createPaymentForAnOrder failed with 400: Payment amount exceeds balance \(payment amount\)/,
+    );
   });
 
   it('waits after a 429 as the headers say', () => {

@@ -60,7 +60,11 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderLif
   });
 
   /** One search-attribute upsert per visible change: each upsert is a billed Temporal action. */
-  const setStatus = (status: OrderStatus, details: string, options: { searchable?: boolean; keapOrderId?: string } = {}) => {
+  const setStatus = (
+    status: OrderStatus,
+    details: string,
+    options: { searchable?: boolean; keapOrderId?: string } = {},
+  ) => {
     lifecycle.status = status;
     lifecycle.updatedAt = nowIso();
     setCurrentDetails(`**${status}** · ${details}`);
@@ -90,7 +94,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderLif
   }
 
   if (!input.salesSyncEnabled) {
-    lifecycle.statusReason = 'Sales Sync is turned off for this account; the order was acknowledged and not written to Keap.';
+    lifecycle.statusReason =
+      'Sales Sync is turned off for this account; the order was acknowledged and not written to Keap.';
     setStatus('SyncDisabled', lifecycle.statusReason);
     return lifecycle;
   }
@@ -121,7 +126,11 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderLif
         unitAmount: item.unitAmount,
       })),
       shippingAddress: order.customer.address,
-      recipient: { firstName: order.customer.firstName, lastName: order.customer.lastName, phone: order.customer.phone },
+      recipient: {
+        firstName: order.customer.firstName,
+        lastName: order.customer.lastName,
+        phone: order.customer.phone,
+      },
     }),
   );
   lifecycle.keapOrderId = keapOrder.keapOrderId;
@@ -138,7 +147,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderLif
     }),
   );
   lifecycle.payments.push({ ...payment, keapPaymentId: recorded.keapPaymentId, recordedAt: nowIso() });
-  lifecycle.totalPaid = recorded.alreadyRecorded ? keapOrder.totalPaid : keapOrder.totalPaid + payment.amount;
+  // Keap's own figure when the activity read it; otherwise the order was fresh and this is its only payment.
+  lifecycle.totalPaid = recorded.totalPaidAfter ?? keapOrder.totalPaid + payment.amount;
   lifecycle.balance = lifecycle.total - lifecycle.totalPaid;
 
   setStatus(

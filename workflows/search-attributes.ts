@@ -12,4 +12,10 @@ export const SA_KEAP_ORDER_ID = defineSearchAttributeKey('SalesSyncKeapOrderId',
 export const SA_STATUS = defineSearchAttributeKey('SalesSyncStatus', SearchAttributeType.KEYWORD);
 export const SA_PLAN_TYPE = defineSearchAttributeKey('SalesSyncPlanType', SearchAttributeType.KEYWORD);
 
-export const SALES_SYNC_SEARCH_ATTRIBUTES = [SA_ACCOUNT_ID, SA_CUSTOMER_EMAIL, SA_KEAP_ORDER_ID, SA_STATUS, SA_PLAN_TYPE];
+export const SALES_SYNC_SEARCH_ATTRIBUTES = [
+  SA_ACCOUNT_ID,
+  SA_CUSTOMER_EMAIL,
+  SA_KEAP_ORDER_ID,
+  SA_STATUS,
+  SA_PLAN_TYPE,
+];

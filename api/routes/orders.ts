@@ -56,7 +56,8 @@ export function orderRoutes(accounts: AccountStore, orders: OrderGateway): Route
     const { accountId, orderId } = parseOrReject(orderParams, req.params, 'path');
     await requireAccount(accountId);
     const lifecycle = await orders.lifecycle(accountId, orderId);
-    if (!lifecycle) throw new HttpError(404, 'order_not_found', `Order ${orderId} does not exist for account ${accountId}`);
+    if (!lifecycle)
+      throw new HttpError(404, 'order_not_found', `Order ${orderId} does not exist for account ${accountId}`);
     res.json(lifecycle);
   });
 

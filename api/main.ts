@@ -1,0 +1,24 @@
+/** Standalone API process (docker-compose's `api` service). Needs a running Temporal server. */
+import { FileAccountStore } from '../accounts/file-store';
+import { loadConfig } from '../common/config';
+import { createLogger } from '../common/logger';
+import { onShutdown } from '../common/shutdown';
+import { connectClient } from '../common/temporal-connection';
+import { startApi } from './server';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, 'api');
+  if (config.api.tokenIsDevDefault) logger.warn('SALES_SYNC_API_TOKEN is not set: using the development token');
+  const client = await connectClient(config.temporal);
+  const api = await startApi({ config, client, accounts: new FileAccountStore(config.dataDir), logger });
+  const shutdown = onShutdown(logger);
+  shutdown.add('temporal client', () => client.connection.close());
+  shutdown.add('api', () => api.close());
+  logger.info(`API listening on ${api.url}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,47 @@
+/** Starts the HTTP API on a host and port; used by api/main.ts, npm start and the tests. */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Client } from '@temporalio/client';
+import type { AccountStore } from '../accounts/account';
+import type { Config } from '../common/config';
+import type { Logger } from '../common/logger';
+import { createApp } from './app';
+import { OrderGateway } from './order-gateway';
+
+export interface RunningApi {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export function startApi(options: {
+  config: Pick<Config, 'api'> & { temporal: { taskQueue: string } };
+  client: Client;
+  accounts: AccountStore;
+  logger: Logger;
+}): Promise<RunningApi> {
+  const { config, client, accounts, logger } = options;
+  const app = createApp({
+    accounts,
+    orders: new OrderGateway(client, config.temporal.taskQueue),
+    apiToken: config.api.token,
+    maxBodyBytes: config.api.maxBodyBytes,
+    logger,
+  });
+  return new Promise((resolve, reject) => {
+    const server = app.listen(config.api.port, config.api.host);
+    server.once('error', reject);
+    server.once('listening', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        url: `http://${config.api.host}:${port}`,
+        server,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * `npm start`: the whole of Sales Sync in one command, for a laptop or a demo. Without
+ * TEMPORAL_ADDRESS it runs a local Temporal dev server persisted to data/temporal.db (so a restart
+ * keeps every workflow) with the Web UI; without KEAP_BASE_URL it runs the bundled Keap sandbox and
+ * points accounts that name no Keap URL at it. Then the worker and the API. Ctrl-C stops it all.
+ */
+import { join } from 'node:path';
+import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { FileAccountStore } from '../accounts/file-store';
+import { startApi } from '../api/server';
+import { loadConfig } from '../common/config';
+import { createLogger } from '../common/logger';
+import { onShutdown } from '../common/shutdown';
+import { connectClient, connectWorker, temporalAddress } from '../common/temporal-connection';
+import { startKeapSandbox } from '../keap-sandbox';
+import { createSalesSyncWorker } from '../workers/worker';
+import { startDevServer } from './temporal-dev-server';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, 'sales-sync');
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const shutdown = onShutdown(logger);
+  const lines: string[] = [];
+
+  let uiUrl: string | undefined;
+  if (!config.temporal.address) {
+    const dev = await startDevServer({
+      host: '127.0.0.1',
+      port: config.temporal.devServer.port,
+      uiPort: config.temporal.devServer.uiPort,
+      namespace: config.temporal.namespace,
+      dbFile: join(config.dataDir, 'temporal.db'),
+      logFile: join(config.dataDir, 'temporal.log'),
+    });
+    shutdown.add('Temporal dev server', () => dev.stop());
+    uiUrl = dev.uiUrl;
+    lines.push(`Temporal dev server  ${dev.address} (data in ${join(config.dataDir, 'temporal.db')})`);
+    lines.push(`Temporal Web UI      ${dev.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
+  } else {
+    lines.push(`Temporal             ${temporalAddress(config.temporal)} (namespace ${config.temporal.namespace})`);
+  }
+
+  let keapBaseUrl = config.keap.defaultBaseUrl;
+  let sandboxKey: string | undefined;
+  if (config.keap.sandbox.enabled) {
+    const sandbox = await startKeapSandbox({ host: '127.0.0.1', port: config.keap.sandbox.port });
+    shutdown.add('Keap sandbox', () => sandbox.close());
+    keapBaseUrl = sandbox.url;
+    sandboxKey = sandbox.apiKeys[0];
+    lines.push(`Keap sandbox         ${sandbox.url} (API key "${sandboxKey}"; set KEAP_BASE_URL to use real Keap)`);
+  } else {
+    lines.push(`Keap                 ${keapBaseUrl} (default for accounts without keapBaseUrl)`);
+  }
+
+  const accounts = new FileAccountStore(config.dataDir);
+  const workerConnection = await connectWorker(config.temporal);
+  const worker = await createSalesSyncWorker({
+    connection: workerConnection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    activities: { accounts, defaultKeapBaseUrl: keapBaseUrl, keapTimeoutMs: config.keap.timeoutMs },
+  });
+  const workerRunning = worker.run();
+  shutdown.add('worker', async () => {
+    worker.shutdown();
+    await workerRunning;
+    await workerConnection.close();
+  });
+
+  const client = await connectClient(config.temporal);
+  shutdown.add('Temporal client', () => client.connection.close());
+  const api = await startApi({ config, client, accounts, logger });
+  shutdown.add('API', () => api.close());
+  lines.push(
+    `Sales Sync API       ${api.url} (Authorization: Bearer ${config.api.tokenIsDevDefault ? config.api.token : '<SALES_SYNC_API_TOKEN>'})`,
+  );
+  lines.push(`OpenAPI              ${api.url}/v1/openapi.json`);
+
+  console.log(`\nSales Sync is running.\n\n  ${lines.join('\n  ')}\n`);
+  if (sandboxKey) {
+    console.log(`Try it (README "Post an order"): connect a demo account to the sandbox, then post an order:
+  curl -s -X PUT ${api.url}/v1/accounts/demo -H 'Authorization: Bearer ${config.api.token}' -H 'Content-Type: application/json' \\
+    -d '{"keap":{"apiKey":"${sandboxKey}"},"salesSyncEnabled":true,"paymentMethodType":"Stripe"}'
+`);
+  }
+  if (uiUrl) console.log(`Find an order in the UI with: SalesSyncCustomerEmail="customer@example.com"\n`);
+  console.log('Press Ctrl-C to stop.');
+  await workerRunning;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,125 @@
+/**
+ * The whole of Sales Sync for end-to-end tests: a real Temporal dev server from the pinned binary
+ * (our search attributes registered), the Keap sandbox, a real worker and the real HTTP API on
+ * loopback ports. Started once per mocha run (see root-hooks.ts) and shared.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { FileAccountStore } from '../../accounts/file-store';
+import { startApi } from '../../api/server';
+import type { RunningApi } from '../../api/server';
+import { createLogger } from '../../common/logger';
+import { temporalCliPath } from '../../common/temporal-binaries';
+import { startKeapSandbox } from '../../keap-sandbox';
+import type { KeapSandbox } from '../../keap-sandbox';
+import { createSalesSyncWorker, WORKFLOWS_PATH } from '../../workers/worker';
+import { SALES_SYNC_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+
+export const API_TOKEN = 'test-token-0123456789abcdef';
+export const TASK_QUEUE = 'sales-sync-test';
+
+export interface Stack {
+  env: TestWorkflowEnvironment;
+  client: Client;
+  sandbox: KeapSandbox;
+  api: RunningApi;
+  accounts: FileAccountStore;
+  worker: Worker;
+  /** Calls the API with the bearer token; returns status and parsed JSON. */
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    init?: { token?: string | null; headers?: Record<string, string>; rawBody?: string },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
+  stop(): Promise<void>;
+}
+
+let started: Promise<Stack> | undefined;
+
+export function getStack(): Promise<Stack> {
+  started ??= startStack();
+  return started;
+}
+
+export async function stopStack(): Promise<void> {
+  if (started) await (await started).stop();
+  started = undefined;
+}
+
+async function startStack(): Promise<Stack> {
+  // Tests provoke activity failures on purpose; the SDK would log each one at WARN.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const dataDir = await mkdtemp(join(tmpdir(), 'sales-sync-test-'));
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'silent');
+  const [env, sandbox, workflowBundle] = await Promise.all([
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'existing-path', path: temporalCliPath() },
+        ip: '127.0.0.1',
+        searchAttributes: SALES_SYNC_SEARCH_ATTRIBUTES,
+      },
+    }),
+    startKeapSandbox({ port: 0 }),
+    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+  ]);
+  const accounts = new FileAccountStore(dataDir);
+  const worker = await createSalesSyncWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue: TASK_QUEUE,
+    workflowBundle,
+    activities: { accounts, defaultKeapBaseUrl: sandbox.url, keapTimeoutMs: 5_000 },
+  });
+  const workerRunning = worker.run();
+  const api = await startApi({
+    config: {
+      api: { host: '127.0.0.1', port: 0, token: API_TOKEN, tokenIsDevDefault: false, maxBodyBytes: 64 * 1024 },
+      temporal: { taskQueue: TASK_QUEUE },
+    },
+    client: env.client,
+    accounts,
+    logger,
+  });
+
+  const call: Stack['call'] = async (method, path, body, init = {}) => {
+    const headers: Record<string, string> = { ...init.headers };
+    if (init.token !== null) headers.authorization = `Bearer ${init.token ?? API_TOKEN}`;
+    let payload: string | undefined = init.rawBody;
+    if (body !== undefined) {
+      payload = JSON.stringify(body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(`${api.url}${path}`, { method, headers, body: payload });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Not JSON: tests see the raw text.
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  };
+
+  return {
+    env,
+    client: env.client,
+    sandbox,
+    api,
+    accounts,
+    worker,
+    call,
+    async stop() {
+      await api.close();
+      worker.shutdown();
+      await workerRunning;
+      await Promise.all([env.teardown(), sandbox.close()]);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

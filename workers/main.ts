@@ -1,0 +1,36 @@
+/** Standalone worker process (docker-compose's `worker` service). Needs a running Temporal server. */
+import { FileAccountStore } from '../accounts/file-store';
+import { loadConfig } from '../common/config';
+import { createLogger } from '../common/logger';
+import { onShutdown } from '../common/shutdown';
+import { connectWorker, temporalAddress } from '../common/temporal-connection';
+import { createSalesSyncWorker } from './worker';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, 'worker');
+  const connection = await connectWorker(config.temporal);
+  const worker = await createSalesSyncWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    activities: {
+      accounts: new FileAccountStore(config.dataDir),
+      defaultKeapBaseUrl: config.keap.defaultBaseUrl,
+      keapTimeoutMs: config.keap.timeoutMs,
+    },
+  });
+  logger.info(`worker polling ${config.temporal.taskQueue} on ${temporalAddress(config.temporal)}`);
+  const running = worker.run();
+  onShutdown(logger).add('worker', async () => {
+    worker.shutdown();
+    await running;
+    await connection.close();
+  });
+  await running;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
