@@ -1,4 +1,4 @@
-// CLI: `npm run keap-sandbox -- [--port 8787] [--host 127.0.0.1] [--api-key K]... [--access-token T]...
+// CLI: `npm run keap-sandbox -- [--port 8099] [--host 127.0.0.1] [--api-key K]... [--access-token T]...
 //   [--throttle 10/s | 240/min,30000/day,spike:10/s | api-key | oauth] [--latency ms] [--currency USD]
 //   [--payment-type 'Credit Card (Manual)']...`
 // Prints the base URL and key, then serves until SIGINT/SIGTERM.
@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { startKeapSandbox, type KeapSandboxOptions } from './index';
 
 const USAGE = `Usage: keap-sandbox [options]
-  --port N            port to listen on (default 8787; 0 = any free port)
+  --port N            port to listen on (default $KEAP_SANDBOX_PORT or 8099; 0 = any free port)
   --host H            address to bind (default 127.0.0.1)
   --api-key K         accepted X-Keap-API-Key (repeatable; default sandbox-api-key)
   --access-token T    accepted OAuth bearer token (repeatable)
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const latency = values.latency === undefined ? undefined : Number(values.latency);
   if (latency !== undefined && !(latency >= 0)) throw new Error(`Invalid --latency ${values.latency}`);
   const options: KeapSandboxOptions = {
-    port: parsePort(values.port ?? process.env.KEAP_SANDBOX_PORT, 8787),
+    port: parsePort(values.port ?? process.env.KEAP_SANDBOX_PORT, 8099),
     host: values.host,
     apiKeys: values['api-key'],
     accessTokens: values['access-token'],
