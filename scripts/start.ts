@@ -63,7 +63,8 @@ async function main(): Promise<void> {
   });
   const workerRunning = worker.run();
   shutdown.add('worker', async () => {
-    worker.shutdown();
+    // The SDK already starts draining on SIGINT/SIGTERM; only ask when it has not.
+    if (worker.getState() === 'RUNNING') worker.shutdown();
     await workerRunning;
     await workerConnection.close();
   });

@@ -23,7 +23,8 @@ async function main(): Promise<void> {
   logger.info(`worker polling ${config.temporal.taskQueue} on ${temporalAddress(config.temporal)}`);
   const running = worker.run();
   onShutdown(logger).add('worker', async () => {
-    worker.shutdown();
+    // The SDK already starts draining on SIGINT/SIGTERM; only ask when it has not.
+    if (worker.getState() === 'RUNNING') worker.shutdown();
     await running;
     await connection.close();
   });
