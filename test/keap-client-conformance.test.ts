@@ -92,7 +92,7 @@ describe('our Keap client conforms to Keap’s v2 spec', function () {
       },
     });
     assert.deepEqual(
-      (await keap.findOrdersByField(field.field_name!, 'ss:acct:c-1')).map((o) => o.id),
+      (await keap.findOrdersByField(field.field_name, 'ss:acct:c-1')).map((o) => o.id),
       [order.id],
     );
     await keap.createOrderPayment(order.id, {

@@ -144,6 +144,26 @@ export class Table<T extends Row> {
     this.seq = this.firstId;
   }
 
+  /** The id the next `nextId()` returns (persistence). */
+  peekNextId(): number {
+    return this.seq;
+  }
+
+  /**
+   * Replaces every row and the id sequence (loading persisted state): rows are inserted in id order and the
+   * indexes rebuilt. `nextId` must be above every row id, so no id is ever handed out twice.
+   */
+  load(rows: Iterable<T>, nextId: number): void {
+    const sorted = [...rows].sort((a, b) => a.id - b.id);
+    const last = sorted[sorted.length - 1];
+    if (!Number.isSafeInteger(nextId) || nextId < this.firstId || (last !== undefined && nextId <= last.id)) {
+      throw new Error(`next id ${nextId} must be an integer above every row id (${last?.id ?? 'none'})`);
+    }
+    this.clear();
+    for (const row of sorted) this.insert(row);
+    this.seq = nextId;
+  }
+
   private indexRow(index: Index<T>, row: T): void {
     for (const key of new Set(index.keys(row))) this.indexKey(index, key, row.id);
   }
