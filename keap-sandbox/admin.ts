@@ -57,6 +57,7 @@ export function handleAdmin(
           throttle: core.options.throttle,
           latencyMs: core.latencyMs,
           manualPaymentTypes: [...core.options.manualPaymentTypes],
+          stateFile: core.options.stateFile ?? null,
           operations: SANDBOX_ROUTES.map((r) => ({ ...r, path: `/crm${r.path}` })),
         },
       );

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { FaultRule, FaultSpec } from './faults';
 import { type KeapSandboxOptions, resolveOptions } from './options';
 import { type ExchangeListener, SandboxCore } from './server';
+import { StatePersister, loadStateFile, serializeState } from './store/persist';
 import type { SandboxStats } from './stats';
 
 export type { KeapSandboxOptions, Authenticator } from './options';
@@ -19,6 +20,7 @@ export { RATE_LIMIT_PRESETS, UNENFORCED_LIMIT, parseRateLimitSpec } from './rate
 export { SANDBOX_ROUTES, type SandboxRoute } from './routes';
 export { deriveFieldName } from './ops/order-fields';
 export { DEFAULT_MANUAL_PAYMENT_TYPES } from './ops/payments';
+export { STATE_FORMAT_VERSION, StateFileError } from './store/persist';
 
 export interface KeapSandbox {
   /** Base URL ending in `/crm`, e.g. `http://127.0.0.1:41234/crm`. */
@@ -28,7 +30,10 @@ export interface KeapSandbox {
   readonly apiKey: string;
   /** Every accepted API key. */
   readonly apiKeys: readonly string[];
-  /** Stops accepting connections, drops open ones and resolves when the server is closed. */
+  /**
+   * Stops accepting connections, drops open ones and resolves when the server is closed (and, with
+   * stateFile, the state saved a last time; a failed save rejects).
+   */
   close(): Promise<void>;
   readonly faults: {
     inject(spec: FaultSpec): FaultRule;
@@ -37,7 +42,7 @@ export interface KeapSandbox {
     list(): FaultRule[];
   };
   stats(): SandboxStats;
-  /** Clears data, faults, stats, rate-limit windows and latency overrides. */
+  /** Clears data, faults, stats, rate-limit windows and latency overrides (with stateFile, the saved data too). */
   reset(): void;
   /** Sets the latency added to every call, or to one operation's calls. */
   setLatency(ms: number, operationId?: string): void;
@@ -48,14 +53,31 @@ export interface KeapSandbox {
 export async function startKeapSandbox(options: KeapSandboxOptions = {}): Promise<KeapSandbox> {
   const resolved = resolveOptions(options);
   const core = new SandboxCore(resolved);
+  let persister: StatePersister | undefined;
+  if (resolved.stateFile !== undefined) {
+    const file = resolved.stateFile;
+    await loadStateFile(file, core.state, core.money.currency);
+    persister = new StatePersister(
+      file,
+      () => serializeState(core.state, core.money.currency),
+      resolved.stateSaveDelayMs,
+    );
+    await persister.open();
+    core.onStateChange = () => persister?.changed();
+  }
   const server: Server = createServer({ keepAliveTimeout: 5000 }, (req, res) => core.handle(req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(resolved.port, resolved.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(resolved.port, resolved.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    await persister?.close();
+    throw err;
+  }
   const { port } = server.address() as AddressInfo;
   const host = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
   let closing: Promise<void> | undefined;
@@ -69,7 +91,7 @@ export async function startKeapSandbox(options: KeapSandboxOptions = {}): Promis
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
-      });
+      }).finally(() => persister?.close());
       return closing;
     },
     faults: {

@@ -1,7 +1,8 @@
 // CLI: `npm run keap-sandbox -- [--port 8099] [--host 127.0.0.1] [--api-key K]... [--access-token T]...
 //   [--throttle 10/s | 240/min,30000/day,spike:10/s | api-key | oauth] [--latency ms] [--currency USD]
-//   [--payment-type 'Credit Card (Manual)']...`
+//   [--payment-type 'Credit Card (Manual)']... [--state-file data/keap-sandbox.json]`
 // Prints the base URL and key, then serves until SIGINT/SIGTERM.
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startKeapSandbox, type KeapSandboxOptions } from './index';
 
@@ -15,6 +16,7 @@ const USAGE = `Usage: keap-sandbox [options]
   --latency MS        latency added to every Keap call
   --currency CODE     tenant currency (default USD)
   --payment-type T    a configured Manual Payment Type (repeatable; default Keap's stock types)
+  --state-file PATH   keep the data in this JSON file: loaded at start, saved after changes and on exit
   --help              this text`;
 
 function parsePort(value: string | undefined, fallback: number): number {
@@ -35,6 +37,7 @@ async function main(): Promise<void> {
       latency: { type: 'string' },
       currency: { type: 'string' },
       'payment-type': { type: 'string', multiple: true },
+      'state-file': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -54,11 +57,13 @@ async function main(): Promise<void> {
     latencyMs: latency,
     currency: values.currency,
     manualPaymentTypes: values['payment-type'],
+    stateFile: values['state-file'],
   };
   const sandbox = await startKeapSandbox(options);
   console.log(`Keap sandbox listening: ${sandbox.url}`);
   console.log(`  API key: ${sandbox.apiKey}   (header X-Keap-API-Key)`);
   console.log(`  admin:   ${sandbox.url.replace(/\/crm$/, '')}/__sandbox/`);
+  if (options.stateFile !== undefined) console.log(`  state:   ${resolve(options.stateFile)}`);
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -1,6 +1,7 @@
 // Sandbox options with their defaults. Defaults suit tests and the zero-config demo: one well-known API key,
 // USD, no latency, and rate limits reported but not enforced.
 import type { IncomingHttpHeaders } from 'node:http';
+import { resolve } from 'node:path';
 import { DEFAULT_MANUAL_PAYMENT_TYPES } from './ops/payments';
 import { type RateLimitOptions, parseRateLimitSpec } from './rate-limit';
 
@@ -38,6 +39,14 @@ export interface KeapSandboxOptions {
   allowRemoteAdmin?: boolean;
   /** Largest accepted request body. Default 10 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Makes the data durable: loaded from this JSON file at start when it exists (an unreadable, invalid or
+   * other-version file fails the start), saved atomically (mode 0600) shortly after changes and on close.
+   * Default none: data lives in memory only.
+   */
+  stateFile?: string;
+  /** With stateFile: how long after a change the state is saved (at most one save per interval). Default 500. */
+  stateSaveDelayMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -54,6 +63,9 @@ export interface ResolvedOptions {
   tenantId: string;
   allowRemoteAdmin: boolean;
   maxBodyBytes: number;
+  /** Absolute path, when persistence is on. */
+  stateFile?: string;
+  stateSaveDelayMs: number;
 }
 
 export function resolveOptions(o: KeapSandboxOptions = {}): ResolvedOptions {
@@ -61,6 +73,9 @@ export function resolveOptions(o: KeapSandboxOptions = {}): ResolvedOptions {
   if (!(latencyMs >= 0)) throw new Error(`Invalid latencyMs: ${latencyMs}`);
   const apiKeys = o.apiKeys ?? [DEFAULT_API_KEY];
   if (apiKeys.some((k) => k === '')) throw new Error('API keys must not be empty');
+  if (o.stateFile === '') throw new Error('stateFile must not be empty');
+  const stateSaveDelayMs = o.stateSaveDelayMs ?? 500;
+  if (!(stateSaveDelayMs >= 0)) throw new Error(`Invalid stateSaveDelayMs: ${stateSaveDelayMs}`);
   return {
     port: o.port ?? 0,
     host: o.host ?? '127.0.0.1',
@@ -75,5 +90,7 @@ export function resolveOptions(o: KeapSandboxOptions = {}): ResolvedOptions {
     tenantId: o.tenantId ?? 'sandbox',
     allowRemoteAdmin: o.allowRemoteAdmin ?? false,
     maxBodyBytes: o.maxBodyBytes ?? 10 * 1024 * 1024,
+    stateFile: o.stateFile === undefined ? undefined : resolve(o.stateFile),
+    stateSaveDelayMs,
   };
 }

@@ -54,6 +54,8 @@ export class SandboxCore {
   /** Global latency and per-operation latency (ms), adjustable at run time. */
   latencyMs: number;
   readonly operationLatencyMs = new Map<string, number>();
+  /** Called after every write operation and reset (persistence schedules a save). */
+  onStateChange: (() => void) | undefined;
   private readonly ctx: OpContext;
 
   constructor(readonly options: ResolvedOptions) {
@@ -76,6 +78,7 @@ export class SandboxCore {
     this.limiter.reset();
     this.latencyMs = this.options.latencyMs;
     this.operationLatencyMs.clear();
+    this.onStateChange?.();
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
@@ -191,6 +194,8 @@ export class SandboxCore {
       result = { status: 400, body: errorBody(400, 'Malformed JSON in request body') };
     } else {
       result = this.execute(op.handler, match.params, query, exchange.requestBody);
+      // Any write may have committed (handlers throw before committing, but a spare save is cheap).
+      if (op.method !== 'GET') this.onStateChange?.();
     }
 
     if (fault?.mode === 'commit-then-lose') {

@@ -14,6 +14,21 @@ export function contentText(content: unknown): string {
   return JSON.stringify(content) ?? '';
 }
 
+/** Id sequences that are not table rows (invoices, payments, order items, ...). */
+export const SEQUENCE_NAMES = [
+  'invoice',
+  'payment',
+  'invoicePayment',
+  'orderItem',
+  'fieldOption',
+  'shipping',
+  'utm',
+] as const;
+export type SequenceName = (typeof SEQUENCE_NAMES)[number];
+export type Sequences = Record<SequenceName, number>;
+
+const initialSequences = (): Sequences => Object.fromEntries(SEQUENCE_NAMES.map((name) => [name, 1])) as Sequences;
+
 export class SandboxState {
   readonly contacts = new Table<ContactRecord>();
   readonly products = new Table<ProductRecord>();
@@ -22,7 +37,7 @@ export class SandboxState {
   readonly tags = new Table<TagRecord>();
   readonly notes = new Table<NoteRecord>();
   /** Sequences for ids that are not table rows. */
-  private seqs = { invoice: 1, payment: 1, invoicePayment: 1, orderItem: 1, fieldOption: 1, shipping: 1, utm: 1 };
+  private seqs = initialSequences();
 
   constructor() {
     this.contacts.addIndex('email', (c) => (c.data.email_addresses ?? []).map((e) => textKey(e.email)));
@@ -40,14 +55,24 @@ export class SandboxState {
     this.notes.addIndex('contact', (n) => [String(n.contactId)]);
   }
 
-  next(kind: keyof SandboxState['seqs']): number {
+  next(kind: SequenceName): number {
     return this.seqs[kind]++;
+  }
+
+  /** The next value of every sequence (persistence). */
+  sequences(): Sequences {
+    return { ...this.seqs };
+  }
+
+  /** Restores the sequences (loading persisted state). */
+  loadSequences(seqs: Sequences): void {
+    this.seqs = { ...seqs };
   }
 
   reset(): void {
     for (const table of [this.contacts, this.products, this.orders, this.orderFields, this.tags, this.notes]) {
       table.clear();
     }
-    this.seqs = { invoice: 1, payment: 1, invoicePayment: 1, orderItem: 1, fieldOption: 1, shipping: 1, utm: 1 };
+    this.seqs = initialSequences();
   }
 }
