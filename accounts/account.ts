@@ -7,6 +7,10 @@ export interface Account {
   salesSyncEnabled: boolean;
   /** Name of a Manual Payment Type configured in the merchant's Keap app, used for recorded payments. */
   paymentMethodType: string;
+  /** Days after an installment or renewal is due before the order turns PastDue. */
+  gracePeriodDays: number;
+  /** Keap tag applied to the contact while an order is PastDue or PaymentFailed. */
+  pastDueTag?: string;
   createdAt: string;
   updatedAt: string;
 }

@@ -3,6 +3,7 @@ import { KeapAccess } from './keap-access';
 import type { KeapAccessDeps } from './keap-access';
 import { orderActivities } from './orders';
 import { productActivities } from './products';
+import { tagActivities } from './tags';
 
 export type { KeapAccessDeps as ActivityDeps } from './keap-access';
 
@@ -13,6 +14,7 @@ export function createActivities(deps: KeapAccessDeps) {
     ...contactActivities(access),
     ...productActivities(access),
     ...orderActivities(access),
+    ...tagActivities(access),
   };
 }
 

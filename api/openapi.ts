@@ -2,12 +2,14 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import type { ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import type { z } from 'zod';
-import { orderRequestSchema } from '../common/order-schema';
+import { orderRequestSchema, paymentSchema } from '../common/order-schema';
 import {
   accountIdParams,
   accountPutSchema,
   accountResponseSchema,
+  cancelRequestSchema,
   errorResponseSchema,
+  eventAcceptedSchema,
   healthSchema,
   orderAcceptedSchema,
   orderLifecycleSchema,
@@ -59,6 +61,23 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       202: json(orderAcceptedSchema, 'Accepted (also for a repeat of the same order)'),
       ...errors(400, 401, 404, 409, 413, 415, 422),
     },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/accounts/{accountId}/orders/{orderId}/payments',
+    summary:
+      'A payment on an order (installment or renewal); recorded once per payment id, held if the order has not arrived',
+    security,
+    request: { params: orderParams, body: { content: { 'application/json': { schema: paymentSchema } } } },
+    responses: { 202: json(eventAcceptedSchema, 'Handed to the order'), ...errors(400, 401, 404, 409, 413, 415) },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/accounts/{accountId}/orders/{orderId}/cancel',
+    summary: 'Cancel a payment plan or subscription (its balance stays open)',
+    security,
+    request: { params: orderParams, body: { content: { 'application/json': { schema: cancelRequestSchema } } } },
+    responses: { 202: json(eventAcceptedSchema, 'Handed to the order'), ...errors(400, 401, 404, 409, 413, 415) },
   });
   registry.registerPath({
     method: 'get',

@@ -1,60 +1,159 @@
 /**
- * The API's door to Temporal for orders: starts one workflow per order (id derived from the order,
- * so a repeat reaches the same workflow) and reads lifecycles. A repeat with the same content is
- * harmless; the same order id with different content is a conflict.
+ * The API's door to Temporal for orders. An order is handed to its workflow by update-with-start
+ * (one workflow per order, id derived from the order, so every door reaches it without a lookup);
+ * payments and other events by signal-with-start, so an event that beats its order is held.
+ * A repeat of the same order is harmless; the same order id with different content is a conflict.
  */
 import type { Client } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Account } from '../accounts/account';
 import { contentFingerprint } from '../common/canonical-json';
 import { formatMoney } from '../common/money';
 import type { OrderLifecycle } from '../common/order';
-import { itemsTotal, orderWorkflowId } from '../common/order';
+import { orderTotal, orderWorkflowId } from '../common/order';
+import type { OrderEvent } from '../common/order-events';
 import type { OrderRequest } from '../common/order-schema';
-import type { OrderWorkflowInput } from '../workflows/order-definitions';
-import { lifecycleQuery } from '../workflows/order-definitions';
+import type { OrderWorkflowArgs, PlaceOrderRequest } from '../workflows/order-definitions';
+import {
+  cancelSignal,
+  lifecycleQuery,
+  ORDER_CONFLICT_FAILURE,
+  paymentFailedSignal,
+  paymentSignal,
+  placeOrderUpdate,
+  refundSignal,
+} from '../workflows/order-definitions';
 import type { orderWorkflow } from '../workflows/order-workflow';
 import { SA_ACCOUNT_ID, SA_CUSTOMER_EMAIL, SA_PLAN_TYPE, SA_STATUS } from '../workflows/search-attributes';
 
-export type SubmitResult =
-  { outcome: 'started' | 'duplicate'; workflowId: string } | { outcome: 'conflict'; workflowId: string };
+export type SubmitOutcome = 'started' | 'duplicate' | 'conflict';
+/** 'closed': the order's workflow has ended (paid, cancelled); the event changes nothing. */
+export type DeliverOutcome = 'delivered' | 'closed';
 
-const PLAN_LABEL: Record<OrderRequest['plan']['type'], string> = { one_time: 'One-time order' };
+function summaryOf(order: OrderRequest): string {
+  const plan = order.plan;
+  const money = (n: number) => formatMoney(n, order.currency);
+  switch (plan.type) {
+    case 'one_time':
+      return `One-time order ${order.orderId} · ${money(orderTotal(order))}`;
+    case 'payment_plan':
+      return `Payment plan ${order.orderId} · ${plan.installments} × ${money(plan.installmentAmount)} every ${plan.intervalCount} ${plan.interval}(s)`;
+    case 'subscription':
+      return `Subscription ${order.orderId} · ${money(plan.amount)} every ${plan.intervalCount} ${plan.interval}(s)${plan.trialDays ? ` after a ${plan.trialDays}-day trial` : ''}`;
+  }
+}
 
 export class OrderGateway {
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
+    private readonly workflowOptions: Pick<OrderWorkflowArgs, 'continueAsNewAfterEvents'> = {},
   ) {}
 
-  async submit(accountId: string, order: OrderRequest, salesSyncEnabled: boolean): Promise<SubmitResult> {
-    const workflowId = orderWorkflowId(accountId, order.orderId);
-    const fingerprint = contentFingerprint(order);
-    const input: OrderWorkflowInput = { accountId, order, salesSyncEnabled, receivedAt: new Date().toISOString() };
-    const total = formatMoney(itemsTotal(order.items), order.currency);
-    const itemCount = order.items.reduce((n, item) => n + item.quantity, 0);
+  private args(accountId: string, orderId: string): OrderWorkflowArgs {
+    return { accountId, orderId, ...this.workflowOptions };
+  }
+
+  async submit(account: Account, order: OrderRequest): Promise<{ outcome: SubmitOutcome; workflowId: string }> {
+    const workflowId = orderWorkflowId(account.accountId, order.orderId);
+    const request: PlaceOrderRequest = {
+      order,
+      salesSyncEnabled: account.salesSyncEnabled,
+      settings: { gracePeriodDays: account.gracePeriodDays, pastDueTag: account.pastDueTag },
+      contentFingerprint: contentFingerprint(order),
+      receivedAt: new Date().toISOString(),
+    };
+    const startWorkflowOperation = new WithStartWorkflowOperation<typeof orderWorkflow>('orderWorkflow', {
+      workflowId,
+      taskQueue: this.taskQueue,
+      args: [this.args(account.accountId, order.orderId)],
+      // A running workflow (started by an early payment, or a repeat post) receives the order;
+      // a closed one is never replaced by a new run.
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: SA_ACCOUNT_ID, value: account.accountId },
+        { key: SA_CUSTOMER_EMAIL, value: order.customer.email },
+        { key: SA_PLAN_TYPE, value: order.plan.type },
+        { key: SA_STATUS, value: 'Received' },
+      ],
+      staticSummary: summaryOf(order),
+    });
     try {
-      await this.client.workflow.start<typeof orderWorkflow>('orderWorkflow', {
-        workflowId,
-        taskQueue: this.taskQueue,
-        args: [input],
-        // One workflow per order, ever: a closed one is not replaced by a repeat post.
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        workflowIdConflictPolicy: 'FAIL',
-        memo: { fingerprint },
-        typedSearchAttributes: [
-          { key: SA_ACCOUNT_ID, value: accountId },
-          { key: SA_CUSTOMER_EMAIL, value: order.customer.email },
-          { key: SA_PLAN_TYPE, value: order.plan.type },
-          { key: SA_STATUS, value: 'Received' },
-        ],
-        staticSummary: `${PLAN_LABEL[order.plan.type]} ${order.orderId} · ${total} · ${itemCount} item${itemCount === 1 ? '' : 's'}`,
+      const result = await this.client.workflow.executeUpdateWithStart(placeOrderUpdate, {
+        args: [request],
+        startWorkflowOperation,
       });
-      return { outcome: 'started', workflowId };
+      return { outcome: result.duplicate ? 'duplicate' : 'started', workflowId };
     } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+        if (error.cause.type === ORDER_CONFLICT_FAILURE) return { outcome: 'conflict', workflowId };
+      }
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      const existing = await this.client.workflow.getHandle(workflowId).describe();
-      const same = existing.memo?.fingerprint === fingerprint;
+      // The order's workflow has closed: compare with the content it was given.
+      const lifecycle = await this.lifecycle(account.accountId, order.orderId);
+      const same = lifecycle?.contentFingerprint === request.contentFingerprint;
       return { outcome: same ? 'duplicate' : 'conflict', workflowId };
+    }
+  }
+
+  /** Hands an event to its order's workflow, starting it if the order has not arrived yet. */
+  async deliver(accountId: string, orderId: string, event: OrderEvent): Promise<DeliverOutcome> {
+    const common = {
+      workflowId: orderWorkflowId(accountId, orderId),
+      taskQueue: this.taskQueue,
+      args: [this.args(accountId, orderId)] as [OrderWorkflowArgs],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+      typedSearchAttributes: [
+        { key: SA_ACCOUNT_ID, value: accountId },
+        { key: SA_STATUS, value: 'AwaitingOrder' },
+      ],
+      staticSummary: `Order ${orderId} (a payment event arrived before the order)`,
+    };
+    try {
+      switch (event.kind) {
+        case 'payment':
+          await this.client.workflow.signalWithStart<typeof orderWorkflow, [typeof event.payment]>('orderWorkflow', {
+            ...common,
+            signal: paymentSignal,
+            signalArgs: [event.payment],
+          });
+          break;
+        case 'payment_failed':
+          await this.client.workflow.signalWithStart<typeof orderWorkflow, [typeof event.failure]>('orderWorkflow', {
+            ...common,
+            signal: paymentFailedSignal,
+            signalArgs: [event.failure],
+          });
+          break;
+        case 'cancelled':
+          await this.client.workflow.signalWithStart<typeof orderWorkflow, [typeof event.cancellation]>(
+            'orderWorkflow',
+            {
+              ...common,
+              signal: cancelSignal,
+              signalArgs: [event.cancellation],
+            },
+          );
+          break;
+        case 'refund':
+          await this.client.workflow.signalWithStart<typeof orderWorkflow, [typeof event.refund]>('orderWorkflow', {
+            ...common,
+            signal: refundSignal,
+            signalArgs: [event.refund],
+          });
+          break;
+      }
+      return 'delivered';
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return 'closed';
+      throw error;
     }
   }
 

@@ -24,6 +24,20 @@ export const accountPutSchema = z
       .min(1)
       .max(100)
       .meta({ description: 'Name of the Manual Payment Type configured in Keap, used for recorded payments' }),
+    gracePeriodDays: z
+      .number()
+      .int()
+      .min(0)
+      .max(60)
+      .default(3)
+      .meta({ description: 'Days after an installment or renewal is due before the order turns PastDue' }),
+    pastDueTag: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .optional()
+      .meta({ description: 'Keap tag applied to the contact while an order is PastDue or PaymentFailed' }),
   })
   .meta({ id: 'AccountPut' });
 
@@ -34,6 +48,8 @@ export const accountResponseSchema = z
     keapBaseUrl: z.string().optional(),
     salesSyncEnabled: z.boolean(),
     paymentMethodType: z.string(),
+    gracePeriodDays: z.number().int(),
+    pastDueTag: z.string().optional(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -48,24 +64,48 @@ export const orderLifecycleSchema = z
     workflowId: z.string(),
     accountId: z.string(),
     orderId: z.string(),
-    planType: z.string(),
-    status: z.string(),
+    planType: z.enum(['one_time', 'payment_plan', 'subscription']).optional(),
+    status: z.string().meta({
+      description:
+        'AwaitingOrder, Received, Syncing, SyncDisabled, NeedsAttention, Paid, Trialing, AwaitingInstallment, PastDue, PaymentFailed, PaidInFull, Active or Cancelled',
+    }),
     statusReason: z.string().optional(),
-    currency: z.string(),
+    currency: z.string().optional(),
     total: z.number().int(),
     totalPaid: z.number().int(),
     balance: z.number().int(),
     keapContactId: z.string().optional(),
     keapOrderId: z.string().optional(),
+    keapOrderIds: z.array(z.string()),
     payments: z.array(
       z.object({
         id: z.string(),
         amount: z.number().int(),
         paidAt: z.string(),
+        sequence: z.enum(['initial', 'recurring', 'unknown']),
+        keapOrderId: z.string(),
         keapPaymentId: z.string(),
         recordedAt: z.string(),
       }),
     ),
+    installments: z.object({ paid: z.number().int(), total: z.number().int() }).optional(),
+    cycles: z.number().int().optional(),
+    nextDueAt: z.string().optional(),
+    failures: z.array(
+      z.object({ id: z.string(), amount: z.number().int(), at: z.string(), reason: z.string().optional() }),
+    ),
+    refunds: z.array(
+      z.object({
+        id: z.string(),
+        paymentId: z.string().optional(),
+        amount: z.number().int(),
+        currency: z.string().optional(),
+        at: z.string(),
+        source: z.string(),
+      }),
+    ),
+    ignoredPayments: z.array(z.object({ id: z.string(), reason: z.string() })),
+    cancelledAt: z.string().optional(),
     attention: z.object({ step: z.string(), error: z.string(), since: z.string() }).optional(),
     updatedAt: z.string(),
   })
@@ -82,3 +122,14 @@ export const errorResponseSchema = z
   .meta({ id: 'Error' });
 
 export const healthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
+
+export const cancelRequestSchema = z
+  .strictObject({
+    at: z.iso.datetime({ offset: true }).optional(),
+    reason: z.string().trim().min(1).max(500).optional(),
+  })
+  .meta({ id: 'CancelRequest' });
+
+export const eventAcceptedSchema = z
+  .object({ workflowId: z.string(), delivered: z.boolean(), duplicate: z.boolean().optional() })
+  .meta({ id: 'EventAccepted' });

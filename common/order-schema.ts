@@ -76,7 +76,34 @@ export const lineItemSchema = z
 
 export const oneTimePlanSchema = z.strictObject({ type: z.literal('one_time') }).meta({ id: 'OneTimePlan' });
 
-export const planSchema = z.discriminatedUnion('type', [oneTimePlanSchema]).meta({ id: 'Plan' });
+export const intervalSchema = z.enum(['day', 'week', 'month', 'year']).meta({ id: 'Interval' });
+
+export const paymentPlanSchema = z
+  .strictObject({
+    type: z.literal('payment_plan'),
+    installments: z.number().int().min(2).max(120),
+    installmentAmount: positiveMinorUnitsSchema,
+    interval: intervalSchema,
+    intervalCount: z.number().int().min(1).max(12),
+  })
+  .meta({
+    id: 'PaymentPlan',
+    description: 'The order total is installments × installmentAmount; the first installment is paid now',
+  });
+
+export const subscriptionPlanSchema = z
+  .strictObject({
+    type: z.literal('subscription'),
+    amount: positiveMinorUnitsSchema.meta({ description: 'Charged every cycle, in minor units' }),
+    interval: intervalSchema,
+    intervalCount: z.number().int().min(1).max(12),
+    trialDays: z.number().int().min(0).max(730).optional(),
+  })
+  .meta({ id: 'SubscriptionPlan' });
+
+export const planSchema = z
+  .discriminatedUnion('type', [oneTimePlanSchema, paymentPlanSchema, subscriptionPlanSchema])
+  .meta({ id: 'Plan' });
 
 export const paymentSchema = z
   .strictObject({
@@ -93,7 +120,19 @@ export const orderRequestSchema = z
     items: z.array(lineItemSchema).min(1).max(100),
     currency: currencySchema,
     plan: planSchema,
-    payment: paymentSchema,
+    payment: paymentSchema
+      .optional()
+      .meta({ description: 'The payment made at checkout; omitted only for a subscription that starts with a trial' }),
+  })
+  .superRefine((order, ctx) => {
+    const trial = order.plan.type === 'subscription' && (order.plan.trialDays ?? 0) > 0;
+    if (!order.payment && !trial) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['payment'],
+        message: 'is required unless the subscription starts with a trial',
+      });
+    }
   })
   .meta({ id: 'OrderRequest' });
 
@@ -101,5 +140,8 @@ export type Address = z.output<typeof addressSchema>;
 export type Customer = z.output<typeof customerSchema>;
 export type LineItem = z.output<typeof lineItemSchema>;
 export type Plan = z.output<typeof planSchema>;
+export type PaymentPlan = z.output<typeof paymentPlanSchema>;
+export type SubscriptionPlan = z.output<typeof subscriptionPlanSchema>;
+export type Interval = z.output<typeof intervalSchema>;
 export type PaymentInput = z.output<typeof paymentSchema>;
 export type OrderRequest = z.output<typeof orderRequestSchema>;

@@ -264,6 +264,15 @@ export class KeapClient {
     });
   }
 
+  async removeTag(tagId: string, contactIds: readonly string[]): Promise<void> {
+    await this.request({
+      operation: 'removeTags',
+      method: 'POST',
+      path: `/tags/${encodeURIComponent(tagId)}/contacts:removeTags`,
+      body: { contact_ids: contactIds },
+    });
+  }
+
   createNote(contactId: string, note: KeapNoteCreate): Promise<KeapNote> {
     return this.request({
       operation: 'createNote',

@@ -111,6 +111,8 @@ describe('our Keap client conforms to Keap’s v2 spec', function () {
     const tag = await keap.createTag('Sales Sync: past due', 'Applied by Sales Sync');
     assert.equal((await keap.findTagByName('Sales Sync: past due'))?.id, tag.id);
     await keap.applyTag(tag.id, [contact.id]);
+    await keap.removeTag(tag.id, [contact.id]);
+    await keap.removeTag(tag.id, [contact.id]); // removing again is harmless
     await keap.createNote(contact.id, {
       title: 'Refund',
       text: 'Refunded $10.00 at Stripe',
@@ -148,6 +150,7 @@ describe('our Keap client conforms to Keap’s v2 spec', function () {
       'listTags',
       'createTag',
       'applyTags',
+      'removeTags',
       'createNote',
     ]) {
       assert.ok(operations.has(op), `the client never called ${op}`);

@@ -183,6 +183,7 @@ describe('Keap sandbox conforms to the Keap v2 OpenAPI spec', function () {
       contact_ids: [contactId, '999'],
     });
     await call('GET', `/rest/v2/contacts/${contactId}/tags`);
+    await call('POST', `/rest/v2/tags/${tag.body.id as string}/contacts:removeTags`, { contact_ids: [contactId] });
 
     // Notes
     await call('POST', `/rest/v2/contacts/${contactId}/notes`, {

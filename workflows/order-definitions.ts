@@ -1,17 +1,62 @@
-/** The order workflow's messages, shared by the workflow and its clients (API, tests). */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+/** The order workflow's messages, shared by the workflow and its clients (API, webhooks, tests). */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { OrderLifecycle } from '../common/order';
+import type { CancellationEvent, PaymentEvent, PaymentFailureEvent, RefundEvent } from '../common/order-events';
 import type { OrderRequest } from '../common/order-schema';
 
-export interface OrderWorkflowInput {
-  accountId: string;
+/** Account settings an order works with, taken when the order is placed. */
+export interface OrderSettings {
+  /** Days after a due date before an unpaid installment or renewal turns the order PastDue. */
+  gracePeriodDays: number;
+  /** A Keap tag applied to the contact while the order is PastDue or PaymentFailed, and removed after. */
+  pastDueTag?: string;
+}
+
+export interface PlaceOrderRequest {
   order: OrderRequest;
   /** The account's toggle when the order arrived: off means acknowledge and do not write. */
   salesSyncEnabled: boolean;
+  settings: OrderSettings;
+  contentFingerprint: string;
   receivedAt: string;
 }
 
-export const lifecycleQuery = defineQuery<OrderLifecycle>('lifecycle');
+export interface PlaceOrderResult {
+  duplicate: boolean;
+}
 
+/** State carried into the next run by continue-as-new (long subscriptions and plans). */
+export interface CarriedOrderState {
+  placed: PlaceOrderRequest;
+  lifecycle: OrderLifecycle;
+  seenPaymentIds: string[];
+  seenRefundIds: string[];
+  inbox: InboxEvent[];
+  tagged: boolean;
+}
+
+export interface OrderWorkflowArgs {
+  accountId: string;
+  orderId: string;
+  carried?: CarriedOrderState;
+  /** Continue-as-new once history reaches this many events (Temporal's own suggestion also counts). */
+  continueAsNewAfterEvents?: number;
+}
+
+export type InboxEvent =
+  | { kind: 'payment'; payment: PaymentEvent }
+  | { kind: 'payment_failed'; failure: PaymentFailureEvent }
+  | { kind: 'cancelled'; cancellation: CancellationEvent };
+
+/** Update-with-start target: hands the workflow its order; rejected (validator) on conflicting content. */
+export const placeOrderUpdate = defineUpdate<PlaceOrderResult, [PlaceOrderRequest]>('placeOrder');
+export const ORDER_CONFLICT_FAILURE = 'OrderConflict';
+
+export const paymentSignal = defineSignal<[PaymentEvent]>('payment');
+export const paymentFailedSignal = defineSignal<[PaymentFailureEvent]>('paymentFailed');
+export const cancelSignal = defineSignal<[CancellationEvent]>('cancel');
+export const refundSignal = defineSignal<[RefundEvent]>('refund');
 /** An operator fixed what Keap rejected (NeedsAttention) and asks the order to try again. */
 export const resumeSignal = defineSignal('resume');
+
+export const lifecycleQuery = defineQuery<OrderLifecycle>('lifecycle');

@@ -1,160 +1,58 @@
 /**
- * One workflow per checkout order (id `order:{accountId}:{orderId}`). It writes the order into the
- * merchant's Keap and records its payment. Every Keap write is an idempotent activity, retried with
- * backoff for as long as Keap is unavailable; a rejection no retry can fix parks the order in
- * NeedsAttention until an operator resumes it.
+ * One workflow per checkout order (id `order:{accountId}:{orderId}`), for as long as the order lives:
+ * a one-time order until it is paid, a payment plan until paid in full or cancelled, a subscription
+ * until cancelled (continuing as new as its history grows). The order arrives by the `placeOrder`
+ * update (update-with-start); payments and other events by signals (signal-with-start), so a payment
+ * that beats its order is held, not lost.
  */
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  condition,
-  proxyActivities,
-  setCurrentDetails,
-  setHandler,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
-import type { SalesSyncActivities } from '../activities';
-import { formatMoney } from '../common/money';
-import type { OrderLifecycle, OrderStatus } from '../common/order';
-import { itemsTotal, keapOrderKey } from '../common/order';
-import type { OrderWorkflowInput } from './order-definitions';
-import { lifecycleQuery, resumeSignal } from './order-definitions';
-import { SA_KEAP_ORDER_ID, SA_STATUS } from './search-attributes';
+import type { OrderLifecycle } from '../common/order';
+import type { PaymentEvent } from '../common/order-events';
+import { orderTotal } from '../common/order';
+import { runOneTime } from './lifecycles/one-time';
+import { runPaymentPlan } from './lifecycles/payment-plan';
+import { runSubscription } from './lifecycles/subscription';
+import type { OrderWorkflowArgs } from './order-definitions';
+import { OrderRun } from './order-run';
 
-const keap = proxyActivities<SalesSyncActivities>({
-  // Above the Keap client's own request timeout, so a hung request fails in the client first.
-  startToCloseTimeout: '45s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' },
-});
+export async function orderWorkflow(args: OrderWorkflowArgs): Promise<OrderLifecycle> {
+  const run = new OrderRun(args);
+  const placed = await run.waitForOrder();
+  const { order } = placed;
+  const lc = run.lifecycle;
 
-function nowIso(): string {
-  return new Date().toISOString(); // Deterministic in workflows: the workflow task's time.
-}
-
-function rejectionMessage(error: ActivityFailure): string {
-  const cause = error.cause;
-  return cause instanceof ApplicationFailure ? cause.message : (cause?.message ?? error.message);
-}
-
-export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderLifecycle> {
-  const { accountId, order } = input;
-  const total = itemsTotal(order.items);
-  const lifecycle: OrderLifecycle = {
-    workflowId: workflowInfo().workflowId,
-    accountId,
-    orderId: order.orderId,
-    planType: order.plan.type,
-    status: 'Received',
-    currency: order.currency,
-    total,
-    totalPaid: 0,
-    balance: total,
-    payments: [],
-    updatedAt: input.receivedAt,
-  };
-  let resumeRequested = false;
-  setHandler(lifecycleQuery, () => lifecycle);
-  setHandler(resumeSignal, () => {
-    resumeRequested = true;
-  });
-
-  /** One search-attribute upsert per visible change: each upsert is a billed Temporal action. */
-  const setStatus = (
-    status: OrderStatus,
-    details: string,
-    options: { searchable?: boolean; keapOrderId?: string } = {},
-  ) => {
-    lifecycle.status = status;
-    lifecycle.updatedAt = nowIso();
-    setCurrentDetails(`**${status}** · ${details}`);
-    if (options.searchable === false) return;
-    upsertSearchAttributes([
-      { key: SA_STATUS, value: status },
-      ...(options.keapOrderId ? [{ key: SA_KEAP_ORDER_ID, value: options.keapOrderId }] : []),
-    ]);
-  };
-
-  /** Runs one Keap step; a rejection waits in NeedsAttention for a resume, then tries again. */
-  async function step<T>(name: string, run: () => Promise<T>): Promise<T> {
-    for (;;) {
-      try {
-        return await run();
-      } catch (error) {
-        if (!(error instanceof ActivityFailure)) throw error;
-        const message = rejectionMessage(error);
-        lifecycle.attention = { step: name, error: message, since: nowIso() };
-        setStatus('NeedsAttention', `${name} was rejected by Keap: ${message}. Fix the cause, then resume the order.`);
-        await condition(() => resumeRequested);
-        resumeRequested = false;
-        lifecycle.attention = undefined;
-        setStatus('Syncing', `resumed at ${name}`);
-      }
+  let initial: PaymentEvent | undefined;
+  if (!args.carried) {
+    lc.planType = order.plan.type;
+    lc.currency = order.currency;
+    lc.total = orderTotal(order);
+    lc.balance = lc.total;
+    if (!placed.salesSyncEnabled) {
+      lc.statusReason =
+        'Sales Sync is turned off for this account; the order was acknowledged and not written to Keap.';
+      run.setStatus('SyncDisabled', lc.statusReason, run.orderSearchAttributes());
+      run.drainInbox('Sales Sync is turned off for this account');
+      return lc;
+    }
+    // The checkout's own payment. A webhook copy with the same id that arrived first is folded in.
+    if (order.payment) {
+      run.takeQueuedPayment(order.payment.id);
+      run.claimPaymentId(order.payment.id);
+      initial = { ...order.payment, sequence: 'initial', source: 'api' };
     }
   }
 
-  if (!input.salesSyncEnabled) {
-    lifecycle.statusReason =
-      'Sales Sync is turned off for this account; the order was acknowledged and not written to Keap.';
-    setStatus('SyncDisabled', lifecycle.statusReason);
-    return lifecycle;
+  switch (order.plan.type) {
+    case 'one_time':
+      if (!initial) throw new Error('A one-time order carries its payment');
+      await runOneTime(run, initial);
+      run.drainInbox('a one-time order is paid once');
+      break;
+    case 'payment_plan':
+      await runPaymentPlan(run, order.plan, initial);
+      break;
+    case 'subscription':
+      await runSubscription(run, order.plan, initial);
+      break;
   }
-
-  setStatus('Syncing', `writing order ${order.orderId} to Keap`, { searchable: false });
-  const contact = await step('syncContact', () => keap.syncContact({ accountId, customer: order.customer }));
-  lifecycle.keapContactId = contact.contactId;
-
-  const productIds = await step('ensureProducts', () =>
-    keap.ensureProducts({
-      accountId,
-      items: order.items.map(({ sku, name, unitAmount }) => ({ sku, name, unitAmount })),
-    }),
-  );
-
-  const keapOrder = await step('createKeapOrder', () =>
-    keap.createKeapOrder({
-      accountId,
-      orderKey: keapOrderKey(accountId, order.orderId),
-      contactId: contact.contactId,
-      title: `Checkout order ${order.orderId}`,
-      orderTime: order.payment.paidAt,
-      currency: order.currency,
-      items: order.items.map((item) => ({
-        productId: productIds[item.sku] ?? '',
-        name: item.name,
-        quantity: item.quantity,
-        unitAmount: item.unitAmount,
-      })),
-      shippingAddress: order.customer.address,
-      recipient: {
-        firstName: order.customer.firstName,
-        lastName: order.customer.lastName,
-        phone: order.customer.phone,
-      },
-    }),
-  );
-  lifecycle.keapOrderId = keapOrder.keapOrderId;
-  lifecycle.total = keapOrder.total;
-
-  const payment = order.payment;
-  const recorded = await step('recordKeapPayment', () =>
-    keap.recordKeapPayment({
-      accountId,
-      keapOrderId: keapOrder.keapOrderId,
-      currency: order.currency,
-      payment,
-      orderMayHavePayments: !keapOrder.created,
-    }),
-  );
-  lifecycle.payments.push({ ...payment, keapPaymentId: recorded.keapPaymentId, recordedAt: nowIso() });
-  // Keap's own figure when the activity read it; otherwise the order was fresh and this is its only payment.
-  lifecycle.totalPaid = recorded.totalPaidAfter ?? keapOrder.totalPaid + payment.amount;
-  lifecycle.balance = lifecycle.total - lifecycle.totalPaid;
-
-  setStatus(
-    'Paid',
-    `Keap order ${keapOrder.keapOrderId} · ${formatMoney(lifecycle.totalPaid, order.currency)} paid (payment ${payment.id})`,
-    { keapOrderId: keapOrder.keapOrderId },
-  );
-  return lifecycle;
+  return lc;
 }

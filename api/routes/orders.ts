@@ -1,27 +1,12 @@
 import { Router } from 'express';
 import type { AccountStore } from '../../accounts/account';
-import { formatMoney } from '../../common/money';
-import { itemsTotal } from '../../common/order';
-import type { OrderRequest } from '../../common/order-schema';
-import { orderRequestSchema } from '../../common/order-schema';
+import { orderWorkflowId, orderAmountProblems } from '../../common/order';
+import type { OrderEvent } from '../../common/order-events';
+import { orderRequestSchema, paymentSchema } from '../../common/order-schema';
 import { HttpError } from '../errors';
 import type { OrderGateway } from '../order-gateway';
-import { accountIdParams, orderParams } from '../schemas';
+import { accountIdParams, cancelRequestSchema, orderParams } from '../schemas';
 import { parseOrReject } from '../validate';
-
-/** Rules zod cannot see alone: what was paid must be what the order says was charged. */
-function checkAmounts(order: OrderRequest): void {
-  const total = itemsTotal(order.items);
-  if (order.plan.type === 'one_time' && order.payment.amount !== total) {
-    throw new HttpError(
-      422,
-      'amount_mismatch',
-      `payment.amount (${formatMoney(order.payment.amount, order.currency)}) must equal the items' total ` +
-        `(${formatMoney(total, order.currency)}) for a one-time order`,
-      [{ path: 'payment.amount', message: `must equal ${total}` }],
-    );
-  }
-}
 
 export function orderRoutes(accounts: AccountStore, orders: OrderGateway): Router {
   const router = Router();
@@ -32,13 +17,18 @@ export function orderRoutes(accounts: AccountStore, orders: OrderGateway): Route
     return account;
   }
 
+  const statusUrl = (accountId: string, orderId: string) => `/v1/accounts/${accountId}/orders/${orderId}`;
+
   router.post('/accounts/:accountId/orders', async (req, res) => {
     const { accountId } = parseOrReject(accountIdParams, req.params, 'path');
     const order = parseOrReject(orderRequestSchema, req.body, 'order');
-    checkAmounts(order);
+    const problems = orderAmountProblems(order);
+    if (problems.length > 0) {
+      const summary = problems.map((p) => `${p.path} ${p.message}`).join('; ');
+      throw new HttpError(422, 'amount_mismatch', `The amounts do not agree: ${summary}`, problems);
+    }
     const account = await requireAccount(accountId);
-    const result = await orders.submit(accountId, order, account.salesSyncEnabled);
-    const statusUrl = `/v1/accounts/${accountId}/orders/${order.orderId}`;
+    const result = await orders.submit(account, order);
     if (result.outcome === 'conflict') {
       throw new HttpError(
         409,
@@ -46,10 +36,51 @@ export function orderRoutes(accounts: AccountStore, orders: OrderGateway): Route
         `Order ${order.orderId} was already received with different content; an order id cannot be reused`,
       );
     }
+    const url = statusUrl(accountId, order.orderId);
     res
       .status(202)
-      .location(statusUrl)
-      .json({ workflowId: result.workflowId, statusUrl, duplicate: result.outcome === 'duplicate' });
+      .location(url)
+      .json({ workflowId: result.workflowId, statusUrl: url, duplicate: result.outcome === 'duplicate' });
+  });
+
+  /** Delivers an event; an event for an order whose workflow has ended is a 409, unless it is a repeat. */
+  async function deliver(accountId: string, orderId: string, event: OrderEvent, repeatOf?: string) {
+    const outcome = await orders.deliver(accountId, orderId, event);
+    const workflowId = orderWorkflowId(accountId, orderId);
+    if (outcome === 'delivered') return { workflowId, delivered: true };
+    const lifecycle = await orders.lifecycle(accountId, orderId);
+    if (repeatOf && lifecycle?.payments.some((p) => p.id === repeatOf))
+      return { workflowId, delivered: false, duplicate: true };
+    throw new HttpError(
+      409,
+      'order_closed',
+      `Order ${orderId} has ended (${lifecycle?.status ?? 'closed'}); the event changes nothing`,
+    );
+  }
+
+  router.post('/accounts/:accountId/orders/:orderId/payments', async (req, res) => {
+    const { accountId, orderId } = parseOrReject(orderParams, req.params, 'path');
+    const payment = parseOrReject(paymentSchema, req.body, 'payment');
+    await requireAccount(accountId);
+    const body = await deliver(
+      accountId,
+      orderId,
+      { kind: 'payment', payment: { ...payment, sequence: 'unknown', source: 'api' } },
+      payment.id,
+    );
+    res.status(202).location(statusUrl(accountId, orderId)).json(body);
+  });
+
+  router.post('/accounts/:accountId/orders/:orderId/cancel', async (req, res) => {
+    const { accountId, orderId } = parseOrReject(orderParams, req.params, 'path');
+    const cancel = parseOrReject(cancelRequestSchema, req.body ?? {}, 'cancellation');
+    await requireAccount(accountId);
+    const at = cancel.at ?? new Date().toISOString();
+    const body = await deliver(accountId, orderId, {
+      kind: 'cancelled',
+      cancellation: { at, reason: cancel.reason, source: 'api' },
+    });
+    res.status(202).location(statusUrl(accountId, orderId)).json(body);
   });
 
   router.get('/accounts/:accountId/orders/:orderId', async (req, res) => {

@@ -148,6 +148,17 @@ function applyTags(ctx: OpContext, req: OpRequest): OpResult {
   return { status: 200, body: { results } };
 }
 
+/** Removing a tag a contact does not carry is not an error in Keap: removal is idempotent. */
+function removeTags(ctx: OpContext, req: OpRequest): OpResult {
+  const tag = mustGet(ctx.state.tags, 'Tag', req.params.tag_id);
+  const body = parseBody(ApplyRemoveTagRequest, req.body, 'ApplyRemoveTagRequest');
+  for (const rawId of body.contact_ids) {
+    const contact = /^\d+$/.test(rawId) ? ctx.state.contacts.get(Number(rawId)) : undefined;
+    contact?.tags.delete(tag.id);
+  }
+  return { status: 204 };
+}
+
 const CONTACT_TAG_FILTER_FIELDS = [
   'name',
   'description',
@@ -205,6 +216,12 @@ export const tagOperations: OperationDef[] = [
   { operationId: 'listTags', method: 'GET', path: '/rest/v2/tags', handler: listTags },
   { operationId: 'createTag', method: 'POST', path: '/rest/v2/tags', handler: createTag },
   { operationId: 'applyTags', method: 'POST', path: '/rest/v2/tags/{tag_id}/contacts:applyTags', handler: applyTags },
+  {
+    operationId: 'removeTags',
+    method: 'POST',
+    path: '/rest/v2/tags/{tag_id}/contacts:removeTags',
+    handler: removeTags,
+  },
   {
     operationId: 'listTagsForContact',
     method: 'GET',

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { installTestRuntime } from './runtime';
 import { FileAccountStore } from '../../accounts/file-store';
 import { startApi } from '../../api/server';
 import type { RunningApi } from '../../api/server';
@@ -53,8 +54,7 @@ export async function stopStack(): Promise<void> {
 }
 
 async function startStack(): Promise<Stack> {
-  // Tests provoke activity failures on purpose; the SDK would log each one at WARN.
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  installTestRuntime();
   const dataDir = await mkdtemp(join(tmpdir(), 'sales-sync-test-'));
   const logger = createLogger(process.env.LOG_LEVEL ?? 'silent');
   const [env, sandbox, workflowBundle] = await Promise.all([

@@ -1,0 +1,89 @@
+/**
+ * A time-skipping Temporal test server (pinned binary) with the real worker and activities against
+ * the Keap sandbox, for lifecycles that span months and years.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { installTestRuntime } from './runtime';
+import type { Account } from '../../accounts/account';
+import { FileAccountStore } from '../../accounts/file-store';
+import { temporalTestServerPath } from '../../common/temporal-binaries';
+import { startKeapSandbox } from '../../keap-sandbox';
+import type { KeapSandbox } from '../../keap-sandbox';
+import { createSalesSyncWorker, WORKFLOWS_PATH } from '../../workers/worker';
+import { SALES_SYNC_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { temporal } from '@temporalio/proto';
+
+export interface TimeSkippingStack {
+  env: TestWorkflowEnvironment;
+  sandbox: KeapSandbox;
+  accounts: FileAccountStore;
+  worker: Worker;
+  taskQueue: string;
+  addAccount(accountId: string, overrides?: Partial<Account>): Promise<Account>;
+  stop(): Promise<void>;
+}
+
+export async function startTimeSkippingStack(): Promise<TimeSkippingStack> {
+  installTestRuntime();
+  const dataDir = await mkdtemp(join(tmpdir(), 'sales-sync-ts-'));
+  const [env, sandbox, workflowBundle] = await Promise.all([
+    TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+    }),
+    startKeapSandbox({ port: 0 }),
+    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+  ]);
+  // The time-skipping server knows no custom search attributes until they are added.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      SALES_SYNC_SEARCH_ATTRIBUTES.map((key) => [
+        key.name,
+        temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      ]),
+    ),
+  });
+  const accounts = new FileAccountStore(dataDir);
+  const taskQueue = 'sales-sync-time-skipping';
+  const worker = await createSalesSyncWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle,
+    activities: { accounts, defaultKeapBaseUrl: sandbox.url, keapTimeoutMs: 5_000 },
+  });
+  const running = worker.run();
+  return {
+    env,
+    sandbox,
+    accounts,
+    worker,
+    taskQueue,
+    async addAccount(accountId, overrides = {}) {
+      const now = new Date().toISOString();
+      const account: Account = {
+        accountId,
+        keap: { apiKey: sandbox.apiKey },
+        salesSyncEnabled: true,
+        paymentMethodType: 'Stripe',
+        gracePeriodDays: 3,
+        createdAt: now,
+        updatedAt: now,
+        ...overrides,
+      };
+      await accounts.put(account);
+      return account;
+    },
+    async stop() {
+      worker.shutdown();
+      await running;
+      await Promise.all([env.teardown(), sandbox.close()]);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Payment plan: one Keap order for the plan's full total; the first installment is recorded at once
+ * (Keap shows it partially paid) and each later one on the SAME order, until it is paid in full.
+ * An installment not received by its due date plus the grace period turns the order PastDue.
+ */
+import type { PaymentPlan } from '../../common/order-schema';
+import type { PaymentEvent } from '../../common/order-events';
+import { addDays, addIntervals } from '../../common/schedule';
+import type { OrderRun } from '../order-run';
+
+export async function runPaymentPlan(
+  run: OrderRun,
+  plan: PaymentPlan,
+  initial: PaymentEvent | undefined,
+): Promise<void> {
+  const order = run.placed!.order;
+  const grace = run.placed!.settings.gracePeriodDays;
+  const lc = run.lifecycle;
+  lc.installments ??= { paid: 0, total: plan.installments };
+  const progress = lc.installments;
+
+  if (!lc.keapOrderId) {
+    if (!initial) throw new Error('A payment plan starts with its first installment');
+    run.setStatus('Syncing', `writing plan order ${order.orderId} to Keap`, run.orderSearchAttributes());
+    const keapOrder = await run.writeOrder(
+      order.items,
+      `Checkout order ${order.orderId} · ${plan.installments} installments`,
+    );
+    run.noteKeapOrder(keapOrder.keapOrderId);
+    lc.total = keapOrder.total;
+    lc.totalPaid = await run.recordPayment(keapOrder, initial);
+    lc.balance = lc.total - lc.totalPaid;
+    progress.paid = 1;
+    run.setStatus('AwaitingInstallment', summary(run), run.keapOrderSearchAttribute(keapOrder.keapOrderId));
+  }
+
+  while (lc.totalPaid < lc.total) {
+    const anchor = lc.payments[0]?.paidAt ?? run.placed!.receivedAt;
+    const dueAt = addIntervals(anchor, plan.interval, plan.intervalCount * progress.paid);
+    lc.nextDueAt = dueAt;
+    if (!run.overdue) run.setStatus('AwaitingInstallment', summary(run));
+    const event = await run.nextEvent(run.overdue ? undefined : addDays(dueAt, grace));
+    if (event === 'deadline') {
+      await run.markOverdue(
+        'PastDue',
+        `installment ${progress.paid + 1} of ${progress.total} was due ${dueAt.slice(0, 10)}; ${summary(run)}`,
+      );
+      continue;
+    }
+    switch (event.kind) {
+      case 'payment': {
+        if (event.payment.sequence === 'initial') {
+          run.ignorePayment(event.payment, 'the first installment is already recorded');
+          break;
+        }
+        if (event.payment.amount > lc.balance) {
+          run.ignorePayment(event.payment, `it exceeds the open balance of ${run.money(lc.balance)}`);
+          break;
+        }
+        const keapOrderId = lc.keapOrderId as string;
+        lc.totalPaid = await run.recordPayment({ keapOrderId, totalPaid: lc.totalPaid, created: false }, event.payment);
+        lc.balance = lc.total - lc.totalPaid;
+        progress.paid += 1;
+        if (run.overdue) await run.clearOverdue();
+        run.setStatus('AwaitingInstallment', summary(run));
+        break;
+      }
+      case 'payment_failed':
+        lc.failures.push({
+          id: event.failure.id,
+          amount: event.failure.amount,
+          at: event.failure.failedAt,
+          reason: event.failure.reason,
+        });
+        await run.markOverdue(
+          'PaymentFailed',
+          `a charge of ${run.money(event.failure.amount)} failed; ${summary(run)}`,
+        );
+        break;
+      case 'cancelled':
+        lc.cancelledAt = event.cancellation.at;
+        lc.nextDueAt = undefined;
+        run.setStatus('Cancelled', `plan cancelled with ${run.money(lc.balance)} still open; ${summary(run)}`);
+        run.drainInbox('the plan was cancelled');
+        return;
+    }
+    await run.continueAsNewIfDue();
+  }
+  lc.nextDueAt = undefined;
+  if (run.overdue) await run.clearOverdue();
+  run.setStatus('PaidInFull', `${summary(run)} · Keap order ${lc.keapOrderId} PAID`);
+  run.drainInbox('the plan is already paid in full');
+}
+
+function summary(run: OrderRun): string {
+  const lc = run.lifecycle;
+  const progress = lc.installments ?? { paid: 0, total: 0 };
+  const next = lc.nextDueAt && lc.totalPaid < lc.total ? ` · next due ${lc.nextDueAt.slice(0, 10)}` : '';
+  return `${progress.paid} of ${progress.total} paid · ${run.money(lc.totalPaid)} of ${run.money(lc.total)}${next}`;
+}

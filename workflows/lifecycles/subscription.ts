@@ -1,0 +1,130 @@
+/**
+ * Subscription: every paid cycle becomes its own paid Keap order at the price charged (as Keap's own
+ * subscriptions do, so a 3PL ships each cycle). Runs until cancelled, for years, continuing as new
+ * when the history grows. Trials: the contact is synced at signup, and no Keap order exists until
+ * the first real payment (there is nothing paid or shippable before it).
+ */
+import type { SubscriptionPlan } from '../../common/order-schema';
+import type { PaymentEvent } from '../../common/order-events';
+import { itemsTotal } from '../../common/order';
+import { addDays, addIntervals } from '../../common/schedule';
+import type { OrderRun } from '../order-run';
+
+export async function runSubscription(
+  run: OrderRun,
+  plan: SubscriptionPlan,
+  initial: PaymentEvent | undefined,
+): Promise<void> {
+  const grace = run.placed!.settings.gracePeriodDays;
+  const lc = run.lifecycle;
+  lc.cycles ??= 0;
+
+  if (lc.cycles === 0) {
+    run.setStatus('Syncing', `syncing the subscriber to Keap`, run.orderSearchAttributes());
+    await run.syncContact();
+    let first = initial;
+    while (!first) {
+      const trialEnds = addDays(run.placed!.receivedAt, plan.trialDays ?? 0);
+      lc.nextDueAt = trialEnds;
+      if (!run.overdue)
+        run.setStatus('Trialing', `trial until ${trialEnds.slice(0, 10)}; no Keap order until the first payment`);
+      const event = await run.nextEvent(run.overdue ? undefined : addDays(trialEnds, grace));
+      if (event === 'deadline') {
+        await run.markOverdue('PastDue', `the first payment after the trial was due ${trialEnds.slice(0, 10)}`);
+      } else if (event.kind === 'payment') {
+        first = event.payment;
+      } else if (event.kind === 'payment_failed') {
+        lc.failures.push({
+          id: event.failure.id,
+          amount: event.failure.amount,
+          at: event.failure.failedAt,
+          reason: event.failure.reason,
+        });
+        await run.markOverdue('PaymentFailed', `the first charge of ${run.money(event.failure.amount)} failed`);
+      } else {
+        return cancel(run, event.cancellation.at);
+      }
+    }
+    await recordCycle(run, first, 1);
+  }
+
+  for (;;) {
+    const anchor = lc.payments[0]?.paidAt ?? run.placed!.receivedAt;
+    const dueAt = addIntervals(anchor, plan.interval, plan.intervalCount * (lc.cycles ?? 0));
+    lc.nextDueAt = dueAt;
+    const event = await run.nextEvent(run.overdue ? undefined : addDays(dueAt, grace));
+    if (event === 'deadline') {
+      await run.markOverdue(
+        'PastDue',
+        `renewal ${(lc.cycles ?? 0) + 1} was due ${dueAt.slice(0, 10)}; ${summary(run)}`,
+      );
+      continue;
+    }
+    switch (event.kind) {
+      case 'payment':
+        if (event.payment.sequence === 'initial') {
+          run.ignorePayment(event.payment, 'the first payment of this subscription is already recorded');
+        } else {
+          await recordCycle(run, event.payment, (lc.cycles ?? 0) + 1);
+        }
+        break;
+      case 'payment_failed':
+        lc.failures.push({
+          id: event.failure.id,
+          amount: event.failure.amount,
+          at: event.failure.failedAt,
+          reason: event.failure.reason,
+        });
+        await run.markOverdue(
+          'PaymentFailed',
+          `a renewal charge of ${run.money(event.failure.amount)} failed; ${summary(run)}`,
+        );
+        break;
+      case 'cancelled':
+        return cancel(run, event.cancellation.at);
+    }
+    await run.continueAsNewIfDue();
+  }
+}
+
+/** One paid cycle: its own Keap order (keyed by the payment after the first), paid. */
+async function recordCycle(run: OrderRun, payment: PaymentEvent, cycle: number): Promise<void> {
+  const order = run.placed!.order;
+  const lc = run.lifecycle;
+  // Renewal orders carry the price actually charged; if it changed, one line at that price.
+  const lines =
+    itemsTotal(order.items) === payment.amount
+      ? order.items
+      : [{ ...order.items[0]!, quantity: 1, unitAmount: payment.amount }];
+  const title =
+    cycle === 1
+      ? `Checkout order ${order.orderId} · subscription`
+      : `Checkout order ${order.orderId} · renewal ${cycle}`;
+  const keapOrder = await run.writeOrder(lines, title, cycle === 1 ? undefined : payment.id);
+  run.noteKeapOrder(keapOrder.keapOrderId);
+  await run.recordPayment(keapOrder, payment);
+  lc.cycles = cycle;
+  lc.total += keapOrder.total;
+  lc.totalPaid += payment.amount;
+  lc.balance = 0;
+  if (run.overdue) await run.clearOverdue();
+  const plan = order.plan;
+  if (plan.type === 'subscription') {
+    lc.nextDueAt = addIntervals(lc.payments[0]?.paidAt ?? payment.paidAt, plan.interval, plan.intervalCount * cycle);
+  }
+  run.setStatus('Active', summary(run), cycle === 1 ? run.keapOrderSearchAttribute(keapOrder.keapOrderId) : []);
+}
+
+function cancel(run: OrderRun, at: string): void {
+  const lc = run.lifecycle;
+  lc.cancelledAt = at;
+  lc.nextDueAt = undefined;
+  run.setStatus('Cancelled', `subscription cancelled; ${summary(run)}`);
+  run.drainInbox('the subscription was cancelled');
+}
+
+function summary(run: OrderRun): string {
+  const lc = run.lifecycle;
+  const next = lc.nextDueAt ? ` · next due ${lc.nextDueAt.slice(0, 10)}` : '';
+  return `${lc.cycles ?? 0} cycle${lc.cycles === 1 ? '' : 's'} paid · ${run.money(lc.totalPaid)} in ${lc.keapOrderIds.length} Keap order${lc.keapOrderIds.length === 1 ? '' : 's'}${next}`;
+}

@@ -1,0 +1,365 @@
+/**
+ * The state and mechanics one order workflow run shares across lifecycles: the inbox of events
+ * (deduplicated by payment id, in arrival order), status and search attributes, Keap steps that
+ * park in NeedsAttention on rejection, the Keap writes, past-due tagging, and continue-as-new.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { formatMoney } from '../common/money';
+import type { OrderLifecycle, OrderStatus, RecordedPayment } from '../common/order';
+import { keapOrderKey } from '../common/order';
+import type { PaymentEvent } from '../common/order-events';
+import type { LineItem } from '../common/order-schema';
+import { keap } from './keap-activities';
+import type { CarriedOrderState, InboxEvent, OrderWorkflowArgs, PlaceOrderRequest } from './order-definitions';
+import {
+  cancelSignal,
+  lifecycleQuery,
+  ORDER_CONFLICT_FAILURE,
+  paymentFailedSignal,
+  paymentSignal,
+  placeOrderUpdate,
+  refundSignal,
+  resumeSignal,
+} from './order-definitions';
+import { SA_CUSTOMER_EMAIL, SA_KEAP_ORDER_ID, SA_PLAN_TYPE, SA_STATUS } from './search-attributes';
+
+function nowIso(): string {
+  return new Date().toISOString(); // Deterministic in workflows: the workflow task's time.
+}
+
+function rejectionMessage(error: ActivityFailure): string {
+  const cause = error.cause;
+  return cause instanceof ApplicationFailure ? cause.message : (cause?.message ?? error.message);
+}
+
+export class OrderRun {
+  placed?: PlaceOrderRequest;
+  readonly lifecycle: OrderLifecycle;
+  private readonly inbox: InboxEvent[];
+  private readonly seenPaymentIds: Set<string>;
+  private readonly seenRefundIds: Set<string>;
+  /** Whether the past-due tag is on the contact now. */
+  private tagged: boolean;
+  private resumeRequested = false;
+  private lastSearchableStatus?: OrderStatus;
+
+  constructor(private readonly args: OrderWorkflowArgs) {
+    const carried = args.carried;
+    this.placed = carried?.placed;
+    this.inbox = carried ? [...carried.inbox] : [];
+    this.seenPaymentIds = new Set(carried?.seenPaymentIds);
+    this.seenRefundIds = new Set(carried?.seenRefundIds);
+    this.tagged = carried?.tagged ?? false;
+    this.lifecycle = carried?.lifecycle ?? {
+      workflowId: workflowInfo().workflowId,
+      accountId: args.accountId,
+      orderId: args.orderId,
+      status: 'AwaitingOrder',
+      total: 0,
+      totalPaid: 0,
+      balance: 0,
+      keapOrderIds: [],
+      payments: [],
+      failures: [],
+      refunds: [],
+      ignoredPayments: [],
+      updatedAt: nowIso(),
+    };
+    this.lastSearchableStatus = carried ? this.lifecycle.status : undefined;
+    this.registerHandlers();
+  }
+
+  private registerHandlers(): void {
+    setHandler(lifecycleQuery, () => this.lifecycle);
+    setHandler(
+      placeOrderUpdate,
+      (request) => {
+        if (this.placed) return { duplicate: true };
+        // Deadlines (trial end) run on workflow time, not the API host's clock.
+        this.placed = { ...request, receivedAt: nowIso() };
+        this.lifecycle.contentFingerprint = request.contentFingerprint;
+        return { duplicate: false };
+      },
+      {
+        // Runs before the update is written to history: a conflicting order leaves no trace.
+        validator: (request: PlaceOrderRequest) => {
+          if (this.placed && this.placed.contentFingerprint !== request.contentFingerprint) {
+            throw ApplicationFailure.create({
+              type: ORDER_CONFLICT_FAILURE,
+              message: `Order ${this.args.orderId} was already placed with different content`,
+              nonRetryable: true,
+            });
+          }
+        },
+      },
+    );
+    setHandler(paymentSignal, (payment) => {
+      if (this.seenPaymentIds.has(payment.id)) return;
+      this.seenPaymentIds.add(payment.id);
+      this.inbox.push({ kind: 'payment', payment });
+    });
+    setHandler(paymentFailedSignal, (failure) => {
+      this.inbox.push({ kind: 'payment_failed', failure });
+    });
+    setHandler(cancelSignal, (cancellation) => {
+      this.inbox.push({ kind: 'cancelled', cancellation });
+    });
+    setHandler(refundSignal, (refund) => {
+      // Keap's API has no refund endpoint; refunds are recorded in the lifecycle (state only).
+      if (this.seenRefundIds.has(refund.id)) return;
+      this.seenRefundIds.add(refund.id);
+      this.lifecycle.refunds.push(refund);
+      this.lifecycle.updatedAt = nowIso();
+    });
+    setHandler(resumeSignal, () => {
+      this.resumeRequested = true;
+    });
+  }
+
+  /** Marks a payment id as handled (the order's own checkout payment), so a webhook copy is ignored. */
+  claimPaymentId(id: string): boolean {
+    if (this.seenPaymentIds.has(id)) return false;
+    this.seenPaymentIds.add(id);
+    return true;
+  }
+
+  /** Drops an already-queued copy of a payment (for example, a webhook that beat the order post). */
+  takeQueuedPayment(id: string): PaymentEvent | undefined {
+    const index = this.inbox.findIndex((e) => e.kind === 'payment' && e.payment.id === id);
+    if (index < 0) return undefined;
+    const [event] = this.inbox.splice(index, 1);
+    return event?.kind === 'payment' ? event.payment : undefined;
+  }
+
+  /** The next event, or 'deadline' if none arrives before it. */
+  async nextEvent(deadline?: string): Promise<InboxEvent | 'deadline'> {
+    if (deadline === undefined) {
+      await condition(() => this.inbox.length > 0);
+    } else {
+      const wait = Math.max(1, Date.parse(deadline) - Date.now());
+      if (!(await condition(() => this.inbox.length > 0, wait))) return 'deadline';
+    }
+    return this.inbox.shift() as InboxEvent;
+  }
+
+  async waitForOrder(): Promise<PlaceOrderRequest> {
+    if (!this.placed) {
+      this.setStatus('AwaitingOrder', 'a payment arrived before its order; waiting for the order');
+      await condition(() => this.placed !== undefined);
+    }
+    return this.placed as PlaceOrderRequest;
+  }
+
+  /** Sets status and UI details; one search-attribute upsert per change (each upsert is a billed action). */
+  setStatus(status: OrderStatus, details: string, extra: SearchAttributeUpdatePair[] = []): void {
+    this.lifecycle.status = status;
+    this.lifecycle.updatedAt = nowIso();
+    setCurrentDetails(`**${status}** · ${details}`);
+    if (status === this.lastSearchableStatus && extra.length === 0) return;
+    this.lastSearchableStatus = status;
+    upsertSearchAttributes([{ key: SA_STATUS, value: status }, ...extra]);
+  }
+
+  /** Search attributes only the order knows (when a payment started the workflow, the start could not set them). */
+  orderSearchAttributes(): SearchAttributeUpdatePair[] {
+    const order = this.placed?.order;
+    if (!order) return [];
+    const current = workflowInfo().typedSearchAttributes;
+    const pairs: SearchAttributeUpdatePair[] = [];
+    if (current.get(SA_CUSTOMER_EMAIL) !== order.customer.email)
+      pairs.push({ key: SA_CUSTOMER_EMAIL, value: order.customer.email });
+    if (current.get(SA_PLAN_TYPE) !== order.plan.type) pairs.push({ key: SA_PLAN_TYPE, value: order.plan.type });
+    return pairs;
+  }
+
+  /** Runs one Keap step; a rejection waits in NeedsAttention for a resume, then tries again. */
+  async step<T>(name: string, run: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await run();
+      } catch (error) {
+        if (!(error instanceof ActivityFailure)) throw error;
+        const before = this.lifecycle.status;
+        const message = rejectionMessage(error);
+        this.lifecycle.attention = { step: name, error: message, since: nowIso() };
+        this.setStatus(
+          'NeedsAttention',
+          `${name} was rejected by Keap: ${message}. Fix the cause, then resume the order.`,
+        );
+        await condition(() => this.resumeRequested);
+        this.resumeRequested = false;
+        this.lifecycle.attention = undefined;
+        this.setStatus(before, `resumed at ${name}`);
+      }
+    }
+  }
+
+  get accountId(): string {
+    return this.args.accountId;
+  }
+
+  private get order() {
+    return (this.placed as PlaceOrderRequest).order;
+  }
+
+  async syncContact(): Promise<string> {
+    if (this.lifecycle.keapContactId) return this.lifecycle.keapContactId;
+    const { contactId } = await this.step('syncContact', () =>
+      keap.syncContact({ accountId: this.accountId, customer: this.order.customer }),
+    );
+    this.lifecycle.keapContactId = contactId;
+    return contactId;
+  }
+
+  /**
+   * Creates (or finds, on retry) one Keap order for these lines and records one payment on it.
+   * `renewalOf` keys renewal orders by their payment, so each cycle is one order however often its
+   * payment is delivered.
+   */
+  async writeOrder(
+    lines: Pick<LineItem, 'sku' | 'name' | 'quantity' | 'unitAmount'>[],
+    title: string,
+    renewalOf?: string,
+  ) {
+    const order = this.order;
+    const contactId = await this.syncContact();
+    const productIds = await this.step('ensureProducts', () =>
+      keap.ensureProducts({
+        accountId: this.accountId,
+        items: lines.map(({ sku, name, unitAmount }) => ({ sku, name, unitAmount })),
+      }),
+    );
+    return this.step('createKeapOrder', () =>
+      keap.createKeapOrder({
+        accountId: this.accountId,
+        orderKey: keapOrderKey(this.accountId, order.orderId, renewalOf),
+        contactId,
+        title,
+        orderTime: nowIso(),
+        currency: order.currency,
+        items: lines.map((line) => ({
+          productId: productIds[line.sku] ?? '',
+          name: line.name,
+          quantity: line.quantity,
+          unitAmount: line.unitAmount,
+        })),
+        shippingAddress: order.customer.address,
+        recipient: {
+          firstName: order.customer.firstName,
+          lastName: order.customer.lastName,
+          phone: order.customer.phone,
+        },
+      }),
+    );
+  }
+
+  /** Records a payment on a Keap order and in the lifecycle; returns what Keap says is paid on that order. */
+  async recordPayment(
+    keapOrder: { keapOrderId: string; totalPaid: number; created: boolean },
+    payment: PaymentEvent,
+  ): Promise<number> {
+    const recorded = await this.step('recordKeapPayment', () =>
+      keap.recordKeapPayment({
+        accountId: this.accountId,
+        keapOrderId: keapOrder.keapOrderId,
+        currency: this.order.currency,
+        payment: { id: payment.id, amount: payment.amount, paidAt: payment.paidAt },
+        orderMayHavePayments: !keapOrder.created,
+      }),
+    );
+    const entry: RecordedPayment = {
+      id: payment.id,
+      amount: payment.amount,
+      paidAt: payment.paidAt,
+      sequence: payment.sequence,
+      keapOrderId: keapOrder.keapOrderId,
+      keapPaymentId: recorded.keapPaymentId,
+      recordedAt: nowIso(),
+    };
+    this.lifecycle.payments.push(entry);
+    // Keap's own figure when the activity read it; otherwise the order was fresh and this is its only payment.
+    return recorded.totalPaidAfter ?? keapOrder.totalPaid + payment.amount;
+  }
+
+  noteKeapOrder(keapOrderId: string): void {
+    if (!this.lifecycle.keapOrderId) this.lifecycle.keapOrderId = keapOrderId;
+    if (!this.lifecycle.keapOrderIds.includes(keapOrderId)) this.lifecycle.keapOrderIds.push(keapOrderId);
+  }
+
+  /** Events still queued when the order ends are listed as ignored rather than silently dropped. */
+  drainInbox(reason: string): void {
+    for (const event of this.inbox.splice(0)) {
+      if (event.kind === 'payment') this.ignorePayment(event.payment, reason);
+    }
+  }
+
+  ignorePayment(payment: PaymentEvent, reason: string): void {
+    this.lifecycle.ignoredPayments.push({ id: payment.id, reason });
+    this.lifecycle.updatedAt = nowIso();
+  }
+
+  /** PastDue or PaymentFailed: visible status, and the account's tag on the Keap contact. */
+  async markOverdue(status: 'PastDue' | 'PaymentFailed', details: string): Promise<void> {
+    this.setStatus(status, details);
+    const tagName = this.placed?.settings.pastDueTag;
+    if (tagName && !this.tagged && this.lifecycle.keapContactId) {
+      const contactId = this.lifecycle.keapContactId;
+      await this.step('tagContact', () =>
+        keap.tagContact({ accountId: this.accountId, contactId, tagName, action: 'apply' }),
+      );
+      this.tagged = true;
+    }
+  }
+
+  /** A payment arrived: clear the past-due tag if we applied it. */
+  async clearOverdue(): Promise<void> {
+    const tagName = this.placed?.settings.pastDueTag;
+    if (tagName && this.tagged && this.lifecycle.keapContactId) {
+      const contactId = this.lifecycle.keapContactId;
+      await this.step('untagContact', () =>
+        keap.tagContact({ accountId: this.accountId, contactId, tagName, action: 'remove' }),
+      );
+    }
+    this.tagged = false;
+  }
+
+  get overdue(): boolean {
+    return this.lifecycle.status === 'PastDue' || this.lifecycle.status === 'PaymentFailed';
+  }
+
+  money(amount: number): string {
+    return formatMoney(amount, this.order.currency);
+  }
+
+  keapOrderSearchAttribute(keapOrderId: string): SearchAttributeUpdatePair[] {
+    return [{ key: SA_KEAP_ORDER_ID, value: keapOrderId }];
+  }
+
+  /** Continues as new (carrying all state) when the history grows long; call between events. */
+  async continueAsNewIfDue(): Promise<void> {
+    const info = workflowInfo();
+    const limit = this.args.continueAsNewAfterEvents;
+    if (!info.continueAsNewSuggested && !(limit !== undefined && info.historyLength >= limit)) return;
+    await condition(allHandlersFinished);
+    const carried: CarriedOrderState = {
+      placed: this.placed as PlaceOrderRequest,
+      lifecycle: this.lifecycle,
+      seenPaymentIds: [...this.seenPaymentIds],
+      seenRefundIds: [...this.seenRefundIds],
+      inbox: [...this.inbox],
+      tagged: this.tagged,
+    };
+    await continueAsNew<(args: OrderWorkflowArgs) => Promise<OrderLifecycle>>({ ...this.args, carried });
+  }
+}
