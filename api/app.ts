@@ -9,6 +9,7 @@ import { buildOpenApiDocument } from './openapi';
 import type { OrderGateway } from './order-gateway';
 import { accountRoutes } from './routes/accounts';
 import { orderRoutes } from './routes/orders';
+import { stripeWebhookRouter } from './stripe/webhook-route';
 
 export interface AppDeps {
   accounts: AccountStore;
@@ -16,6 +17,8 @@ export interface AppDeps {
   apiToken: string;
   maxBodyBytes: number;
   logger: Logger;
+  /** Stripe webhooks are served only when a signing secret is configured. */
+  stripeWebhook?: { secret: string; toleranceSeconds: number };
 }
 
 /** A body that is not JSON gets a 415 rather than being silently ignored. */
@@ -38,6 +41,20 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   const v1 = express.Router();
+  if (deps.stripeWebhook) {
+    // Before the bearer check and the JSON parser: Stripe cannot send our token, and signs the raw body.
+    v1.use(
+      stripeWebhookRouter({
+        endpointSecret: deps.stripeWebhook.secret,
+        toleranceSeconds: deps.stripeWebhook.toleranceSeconds,
+        logger: deps.logger,
+        async deliver({ accountId, orderId, event }) {
+          if (!(await deps.accounts.get(accountId))) return { ignored: `account ${accountId} does not exist` };
+          return deps.orders.deliver(accountId, orderId, event);
+        },
+      }),
+    );
+  }
   v1.use(requireBearerToken(deps.apiToken));
   v1.use(requireJsonBody, express.json({ limit: deps.maxBodyBytes, type: 'application/json', strict: true }));
   v1.get('/openapi.json', (_req, res) => {

@@ -15,15 +15,19 @@ export interface RunningApi {
 }
 
 export function startApi(options: {
-  config: Pick<Config, 'api'> & { temporal: { taskQueue: string } };
+  config: Pick<Config, 'api' | 'stripe'> & { temporal: { taskQueue: string } };
+  /** Workflow options, e.g. a low continue-as-new threshold in tests. */
+  orderWorkflowOptions?: ConstructorParameters<typeof OrderGateway>[2];
   client: Client;
   accounts: AccountStore;
   logger: Logger;
 }): Promise<RunningApi> {
   const { config, client, accounts, logger } = options;
+  const secret = config.stripe.webhookSecret;
   const app = createApp({
     accounts,
-    orders: new OrderGateway(client, config.temporal.taskQueue),
+    orders: new OrderGateway(client, config.temporal.taskQueue, options.orderWorkflowOptions),
+    stripeWebhook: secret ? { secret, toleranceSeconds: config.stripe.toleranceSeconds } : undefined,
     apiToken: config.api.token,
     maxBodyBytes: config.api.maxBodyBytes,
     logger,

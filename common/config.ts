@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { KEAP_PRODUCTION_BASE_URL } from '../keap/client';
 
 const DEV_API_TOKEN = 'dev-token-change-me';
+/** Zero-config development signing secret for Stripe webhooks; production must set its own. */
+export const DEV_STRIPE_WEBHOOK_SECRET = 'whsec_dev_sales_sync_local_only';
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
@@ -45,6 +47,8 @@ const envSchema = z.object({
   KEAP_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   KEAP_SANDBOX: bool.default(true),
   KEAP_SANDBOX_PORT: port.default(8099),
+  STRIPE_WEBHOOK_SECRET: optionalText,
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
 });
 
 export interface TemporalConfig {
@@ -62,6 +66,8 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   api: { host: string; port: number; token: string; tokenIsDevDefault: boolean; maxBodyBytes: number };
   dataDir: string;
+  /** Unset in production without STRIPE_WEBHOOK_SECRET: the webhook route is then not served. */
+  stripe: { webhookSecret?: string; webhookSecretIsDevDefault: boolean; toleranceSeconds: number };
   temporal: TemporalConfig;
   keap: {
     /** Explicit KEAP_BASE_URL; when unset, npm start points accounts without one at the sandbox. */
@@ -100,6 +106,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBodyBytes: e.SALES_SYNC_MAX_BODY_BYTES,
     },
     dataDir: resolve(e.SALES_SYNC_DATA_DIR),
+    stripe: {
+      webhookSecret: e.STRIPE_WEBHOOK_SECRET ?? (production ? undefined : DEV_STRIPE_WEBHOOK_SECRET),
+      webhookSecretIsDevDefault: !e.STRIPE_WEBHOOK_SECRET && !production,
+      toleranceSeconds: e.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+    },
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,

@@ -44,7 +44,12 @@ async function main(): Promise<void> {
   let keapBaseUrl = config.keap.defaultBaseUrl;
   let sandboxKey: string | undefined;
   if (config.keap.sandbox.enabled) {
-    const sandbox = await startKeapSandbox({ host: '127.0.0.1', port: config.keap.sandbox.port });
+    // Persisted beside the Temporal database, so a restart keeps the Keap records workflows point at.
+    const sandbox = await startKeapSandbox({
+      host: '127.0.0.1',
+      port: config.keap.sandbox.port,
+      stateFile: join(config.dataDir, 'keap-sandbox.json'),
+    });
     shutdown.add('Keap sandbox', () => sandbox.close());
     keapBaseUrl = sandbox.url;
     sandboxKey = sandbox.apiKeys[0];
@@ -77,6 +82,10 @@ async function main(): Promise<void> {
     `Sales Sync API       ${api.url} (Authorization: Bearer ${config.api.tokenIsDevDefault ? config.api.token : '<SALES_SYNC_API_TOKEN>'})`,
   );
   lines.push(`OpenAPI              ${api.url}/v1/openapi.json`);
+  if (config.stripe.webhookSecret) {
+    const secret = config.stripe.webhookSecretIsDevDefault ? ` (signing secret "${config.stripe.webhookSecret}")` : '';
+    lines.push(`Stripe webhooks      ${api.url}/v1/webhooks/stripe${secret}`);
+  }
 
   console.log(`\nSales Sync is running.\n\n  ${lines.join('\n  ')}\n`);
   if (sandboxKey) {

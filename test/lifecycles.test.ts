@@ -85,10 +85,7 @@ describe('payment plans and subscriptions (time-skipping)', function () {
     return { id, amount, paidAt: new Date(paidAtMs).toISOString(), sequence, source: 'stripe' };
   }
 
-  function planOrder(
-    plan: Extract<OrderRequest['plan'], { type: 'payment_plan' }>,
-    paidAtMs: number,
-  ): OrderRequest {
+  function planOrder(plan: Extract<OrderRequest['plan'], { type: 'payment_plan' }>, paidAtMs: number): OrderRequest {
     const orderId = uniqueId('plan');
     return {
       orderId,

@@ -30,7 +30,6 @@ export interface CarriedOrderState {
   placed: PlaceOrderRequest;
   lifecycle: OrderLifecycle;
   seenPaymentIds: string[];
-  seenRefundIds: string[];
   inbox: InboxEvent[];
   tagged: boolean;
 }

@@ -48,7 +48,6 @@ export class OrderRun {
   readonly lifecycle: OrderLifecycle;
   private readonly inbox: InboxEvent[];
   private readonly seenPaymentIds: Set<string>;
-  private readonly seenRefundIds: Set<string>;
   /** Whether the past-due tag is on the contact now. */
   private tagged: boolean;
   private resumeRequested = false;
@@ -59,7 +58,6 @@ export class OrderRun {
     this.placed = carried?.placed;
     this.inbox = carried ? [...carried.inbox] : [];
     this.seenPaymentIds = new Set(carried?.seenPaymentIds);
-    this.seenRefundIds = new Set(carried?.seenRefundIds);
     this.tagged = carried?.tagged ?? false;
     this.lifecycle = carried?.lifecycle ?? {
       workflowId: workflowInfo().workflowId,
@@ -117,9 +115,15 @@ export class OrderRun {
     });
     setHandler(refundSignal, (refund) => {
       // Keap's API has no refund endpoint; refunds are recorded in the lifecycle (state only).
-      if (this.seenRefundIds.has(refund.id)) return;
-      this.seenRefundIds.add(refund.id);
-      this.lifecycle.refunds.push(refund);
+      // Stripe's charge.refunded repeats the charge id with a running total: keep the largest.
+      const known = this.lifecycle.refunds.find((r) => r.id === refund.id);
+      if (known) {
+        if (refund.amount <= known.amount) return;
+        known.amount = refund.amount;
+        known.at = refund.at;
+      } else {
+        this.lifecycle.refunds.push(refund);
+      }
       this.lifecycle.updatedAt = nowIso();
     });
     setHandler(resumeSignal, () => {
@@ -356,7 +360,6 @@ export class OrderRun {
       placed: this.placed as PlaceOrderRequest,
       lifecycle: this.lifecycle,
       seenPaymentIds: [...this.seenPaymentIds],
-      seenRefundIds: [...this.seenRefundIds],
       inbox: [...this.inbox],
       tagged: this.tagged,
     };

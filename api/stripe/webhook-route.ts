@@ -22,8 +22,11 @@ export interface StripeWebhookOptions {
   endpointSecret: string;
   /** Largest accepted age of a signature's timestamp, in seconds. Default 300, as Stripe recommends. */
   toleranceSeconds?: number;
-  /** Hands the event to its order workflow; resolves once Temporal accepted it, rejects if it could not. */
-  deliver(routed: RoutedStripeEvent): Promise<'delivered' | 'closed'>;
+  /**
+   * Hands the event to its order workflow; resolves once Temporal accepted it, rejects if it could not.
+   * `{ ignored }` acknowledges an event that belongs to no order we can write (an unknown account).
+   */
+  deliver(routed: RoutedStripeEvent): Promise<'delivered' | 'closed' | { ignored: string }>;
   logger: Logger;
 }
 
@@ -101,12 +104,17 @@ export function stripeWebhookRouter(options: StripeWebhookOptions): express.Rout
       orderId: routed.orderId,
       kind: routed.event.kind,
     };
-    let outcome: 'delivered' | 'closed';
+    let outcome: Awaited<ReturnType<StripeWebhookOptions['deliver']>>;
     try {
       outcome = await options.deliver(routed);
     } catch (error) {
       logger.error({ ...context, err: error }, 'stripe event not handed to Temporal; Stripe will retry');
       throw new HttpError(503, 'temporarily_unavailable', 'The event could not be recorded yet; retry later');
+    }
+    if (typeof outcome === 'object') {
+      logger.info({ ...context, reason: outcome.ignored }, 'stripe event ignored');
+      res.status(200).json({ received: true, ignored: outcome.ignored });
+      return;
     }
     if (outcome === 'closed') {
       logger.info(context, 'stripe event not delivered: order already closed');

@@ -23,6 +23,7 @@ import { SALES_SYNC_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes'
 
 export const API_TOKEN = 'test-token-0123456789abcdef';
 export const TASK_QUEUE = 'sales-sync-test';
+export const STRIPE_WEBHOOK_SECRET = 'whsec_test_0123456789abcdef';
 
 export interface Stack {
   env: TestWorkflowEnvironment;
@@ -81,6 +82,7 @@ async function startStack(): Promise<Stack> {
     config: {
       api: { host: '127.0.0.1', port: 0, token: API_TOKEN, tokenIsDevDefault: false, maxBodyBytes: 64 * 1024 },
       temporal: { taskQueue: TASK_QUEUE },
+      stripe: { webhookSecret: STRIPE_WEBHOOK_SECRET, webhookSecretIsDevDefault: false, toleranceSeconds: 300 },
     },
     client: env.client,
     accounts,

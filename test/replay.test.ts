@@ -1,0 +1,73 @@
+/**
+ * Order workflows outlive deployments (plans run for months, subscriptions for years), so every change
+ * to workflow code must replay the histories of workflows already running. test/fixtures/histories
+ * holds saved histories of each lifecycle; a non-deterministic change fails here. Change workflows
+ * with `patched()` (README "Changing workflows"), then add histories with `npm run record-histories`.
+ */
+import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from '../workers/worker';
+import { installTestRuntime } from './support/runtime';
+
+const dir = join(__dirname, 'fixtures', 'histories');
+
+function savedHistories() {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => {
+      const saved = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { workflowId: string; history: unknown };
+      return {
+        workflowId: saved.workflowId,
+        history: temporal.api.history.v1.History.fromObject(saved.history as object),
+      };
+    });
+}
+
+async function replay(workflowsPath: string) {
+  const failures: string[] = [];
+  let replayed = 0;
+  for await (const result of Worker.runReplayHistories({ workflowsPath }, savedHistories())) {
+    replayed += 1;
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  return { replayed, failures };
+}
+
+describe('workflow replay of saved histories', function () {
+  this.timeout(120_000);
+  before(installTestRuntime);
+
+  it('keeps histories of every lifecycle, including a continue-as-new chain', () => {
+    const files = readdirSync(dir);
+    for (const lifecycle of [
+      'one-time-paid',
+      'one-time-needs-attention',
+      'sync-disabled',
+      'payment-plan-paid-in-full',
+      'payment-plan-cancelled',
+      'subscription.run1',
+      'subscription.run2',
+    ]) {
+      assert.ok(
+        files.some((f) => f.startsWith(lifecycle)),
+        `a saved history for ${lifecycle}`,
+      );
+    }
+  });
+
+  it('replays every saved history with the current workflow code', async () => {
+    const { replayed, failures } = await replay(WORKFLOWS_PATH);
+    assert.deepEqual(failures, []);
+    assert.equal(replayed, savedHistories().length);
+  });
+
+  it('fails when the workflow changes incompatibly (negative control)', async () => {
+    const { failures } = await replay(require.resolve('./fixtures/changed-workflow'));
+    assert.equal(failures.length, savedHistories().length, 'every history must fail against the changed code');
+    assert.match(failures[0]!, /[Nn]ondetermin/);
+  });
+});
