@@ -18,7 +18,7 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { formatMoney } from '../common/money';
 import type { OrderLifecycle, OrderStatus, RecordedPayment } from '../common/order';
 import { keapOrderKey } from '../common/order';
-import type { PaymentEvent } from '../common/order-events';
+import type { PaymentEvent, PaymentFailureEvent } from '../common/order-events';
 import type { LineItem } from '../common/order-schema';
 import { keap } from './keap-activities';
 import type { CarriedOrderState, InboxEvent, OrderWorkflowArgs, PlaceOrderRequest } from './order-definitions';
@@ -324,6 +324,13 @@ export class OrderRun {
       );
       this.tagged = true;
     }
+  }
+
+  /** A failed charge: listed in the lifecycle, and the order shows PaymentFailed (with the tag). */
+  async paymentFailed(failure: PaymentFailureEvent, context: string): Promise<void> {
+    const { id, amount, failedAt: at, reason } = failure;
+    this.lifecycle.failures.push({ id, amount, at, reason });
+    await this.markOverdue('PaymentFailed', `a charge of ${this.money(amount)} failed; ${context}`);
   }
 
   /** A payment arrived: clear the past-due tag if we applied it. */

@@ -8,9 +8,11 @@ let installed = false;
  */
 export function installTestRuntime(): void {
   if (installed) return;
+  // SALES_SYNC_TEST_LOG=WARN (or INFO, DEBUG) shows what the SDK and its core say, to debug a test.
+  const level = (process.env.SALES_SYNC_TEST_LOG ?? 'ERROR') as 'ERROR' | 'WARN' | 'INFO' | 'DEBUG';
   Runtime.install({
-    logger: new DefaultLogger('ERROR'),
-    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+    logger: new DefaultLogger(level),
+    telemetryOptions: { logging: { filter: { core: level, other: level }, forward: {} } },
   });
   installed = true;
 }

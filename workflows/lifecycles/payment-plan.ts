@@ -66,16 +66,7 @@ export async function runPaymentPlan(
         break;
       }
       case 'payment_failed':
-        lc.failures.push({
-          id: event.failure.id,
-          amount: event.failure.amount,
-          at: event.failure.failedAt,
-          reason: event.failure.reason,
-        });
-        await run.markOverdue(
-          'PaymentFailed',
-          `a charge of ${run.money(event.failure.amount)} failed; ${summary(run)}`,
-        );
+        await run.paymentFailed(event.failure, summary(run));
         break;
       case 'cancelled':
         lc.cancelledAt = event.cancellation.at;

@@ -34,13 +34,7 @@ export async function runSubscription(
       } else if (event.kind === 'payment') {
         first = event.payment;
       } else if (event.kind === 'payment_failed') {
-        lc.failures.push({
-          id: event.failure.id,
-          amount: event.failure.amount,
-          at: event.failure.failedAt,
-          reason: event.failure.reason,
-        });
-        await run.markOverdue('PaymentFailed', `the first charge of ${run.money(event.failure.amount)} failed`);
+        await run.paymentFailed(event.failure, 'the first payment after the trial');
       } else {
         return cancel(run, event.cancellation.at);
       }
@@ -69,16 +63,7 @@ export async function runSubscription(
         }
         break;
       case 'payment_failed':
-        lc.failures.push({
-          id: event.failure.id,
-          amount: event.failure.amount,
-          at: event.failure.failedAt,
-          reason: event.failure.reason,
-        });
-        await run.markOverdue(
-          'PaymentFailed',
-          `a renewal charge of ${run.money(event.failure.amount)} failed; ${summary(run)}`,
-        );
+        await run.paymentFailed(event.failure, summary(run));
         break;
       case 'cancelled':
         return cancel(run, event.cancellation.at);
