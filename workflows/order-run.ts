@@ -146,13 +146,13 @@ export class OrderRun {
     return event?.kind === 'payment' ? event.payment : undefined;
   }
 
-  /** The next event, or 'deadline' if none arrives before it. */
-  async nextEvent(deadline?: string): Promise<InboxEvent | 'deadline'> {
+  /** The next event, or 'deadline' if none arrives before it; `summary` labels the timer in the UI. */
+  async nextEvent(deadline?: string, summary?: string): Promise<InboxEvent | 'deadline'> {
     if (deadline === undefined) {
       await condition(() => this.inbox.length > 0);
     } else {
       const wait = Math.max(1, Date.parse(deadline) - Date.now());
-      if (!(await condition(() => this.inbox.length > 0, wait))) return 'deadline';
+      if (!(await condition(() => this.inbox.length > 0, wait, { summary }))) return 'deadline';
     }
     return this.inbox.shift() as InboxEvent;
   }

@@ -39,7 +39,10 @@ export async function runPaymentPlan(
     const dueAt = addIntervals(anchor, plan.interval, plan.intervalCount * progress.paid);
     lc.nextDueAt = dueAt;
     if (!run.overdue) run.setStatus('AwaitingInstallment', summary(run));
-    const event = await run.nextEvent(run.overdue ? undefined : addDays(dueAt, grace));
+    const event = await run.nextEvent(
+      run.overdue ? undefined : addDays(dueAt, grace),
+      `installment ${progress.paid + 1} of ${progress.total} due ${dueAt.slice(0, 10)} (+${grace} days grace)`,
+    );
     if (event === 'deadline') {
       await run.markOverdue(
         'PastDue',

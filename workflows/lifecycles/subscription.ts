@@ -28,7 +28,10 @@ export async function runSubscription(
       lc.nextDueAt = trialEnds;
       if (!run.overdue)
         run.setStatus('Trialing', `trial until ${trialEnds.slice(0, 10)}; no Keap order until the first payment`);
-      const event = await run.nextEvent(run.overdue ? undefined : addDays(trialEnds, grace));
+      const event = await run.nextEvent(
+        run.overdue ? undefined : addDays(trialEnds, grace),
+        `trial ends ${trialEnds.slice(0, 10)} (+${grace} days grace)`,
+      );
       if (event === 'deadline') {
         await run.markOverdue('PastDue', `the first payment after the trial was due ${trialEnds.slice(0, 10)}`);
       } else if (event.kind === 'payment') {
@@ -46,7 +49,10 @@ export async function runSubscription(
     const anchor = lc.payments[0]?.paidAt ?? run.placed!.receivedAt;
     const dueAt = addIntervals(anchor, plan.interval, plan.intervalCount * (lc.cycles ?? 0));
     lc.nextDueAt = dueAt;
-    const event = await run.nextEvent(run.overdue ? undefined : addDays(dueAt, grace));
+    const event = await run.nextEvent(
+      run.overdue ? undefined : addDays(dueAt, grace),
+      `renewal ${(lc.cycles ?? 0) + 1} due ${dueAt.slice(0, 10)} (+${grace} days grace)`,
+    );
     if (event === 'deadline') {
       await run.markOverdue(
         'PastDue',
