@@ -3,18 +3,22 @@ import { KeapAccess } from './keap-access';
 import type { KeapAccessDeps } from './keap-access';
 import { orderActivities } from './orders';
 import { productActivities } from './products';
+import { productSyncActivities } from './product-sync';
+import type { ProductSyncDeps } from './product-sync';
 import { tagActivities } from './tags';
 
-export type { KeapAccessDeps as ActivityDeps } from './keap-access';
+/** What the worker gives its activities; `checkouts` is where the API stores published checkouts. */
+export type ActivityDeps = KeapAccessDeps & Pick<ProductSyncDeps, 'checkouts'>;
 
 /** All activities, bound to their dependencies; the worker registers exactly this object. */
-export function createActivities(deps: KeapAccessDeps) {
+export function createActivities(deps: ActivityDeps) {
   const access = new KeapAccess(deps);
   return {
     ...contactActivities(access),
     ...productActivities(access),
     ...orderActivities(access),
     ...tagActivities(access),
+    ...productSyncActivities(access, deps),
   };
 }
 

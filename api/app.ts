@@ -9,11 +9,15 @@ import { buildOpenApiDocument } from './openapi';
 import type { OrderGateway } from './order-gateway';
 import { accountRoutes } from './routes/accounts';
 import { orderRoutes } from './routes/orders';
+import type { CheckoutGateway } from './checkout-gateway';
+import { checkoutRoutes } from './routes/checkouts';
 import { stripeWebhookRouter } from './stripe/webhook-route';
 
 export interface AppDeps {
   accounts: AccountStore;
   orders: OrderGateway;
+  /** Checkout product sync; its routes are served when set. */
+  checkouts?: CheckoutGateway;
   apiToken: string;
   maxBodyBytes: number;
   logger: Logger;
@@ -62,6 +66,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
   v1.use(accountRoutes(deps.accounts));
   v1.use(orderRoutes(deps.accounts, deps.orders));
+  if (deps.checkouts) v1.use(checkoutRoutes(deps.accounts, deps.checkouts));
   app.use('/v1', v1);
 
   app.use(notFound);

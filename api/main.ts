@@ -1,5 +1,6 @@
 /** Standalone API process (docker-compose's `api` service). Needs a running Temporal server. */
 import { FileAccountStore } from '../accounts/file-store';
+import { FileCheckoutStore } from '../checkouts/file-store';
 import { loadConfig } from '../common/config';
 import { createLogger } from '../common/logger';
 import { onShutdown } from '../common/shutdown';
@@ -11,7 +12,13 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, 'api');
   if (config.api.tokenIsDevDefault) logger.warn('SALES_SYNC_API_TOKEN is not set: using the development token');
   const client = await connectClient(config.temporal);
-  const api = await startApi({ config, client, accounts: new FileAccountStore(config.dataDir), logger });
+  const api = await startApi({
+    config,
+    client,
+    accounts: new FileAccountStore(config.dataDir),
+    checkouts: new FileCheckoutStore(config.dataDir),
+    logger,
+  });
   const shutdown = onShutdown(logger);
   shutdown.add('temporal client', () => client.connection.close());
   shutdown.add('api', () => api.close());

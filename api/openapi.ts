@@ -3,6 +3,13 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import type { ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import type { z } from 'zod';
 import { orderRequestSchema, paymentSchema } from '../common/order-schema';
+import { checkoutParams, checkoutPutSchema, resyncParams } from '../common/checkout-schema';
+import {
+  checkoutAcceptedSchema,
+  checkoutViewSchema,
+  resyncAcceptedSchema,
+  resyncProgressSchema,
+} from './checkout-schemas';
 import {
   accountIdParams,
   accountPutSchema,
@@ -86,6 +93,42 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     security,
     request: { params: orderParams },
     responses: { 200: json(orderLifecycleSchema, 'The lifecycle'), ...errors(400, 401, 404) },
+  });
+  registry.registerPath({
+    method: 'put',
+    path: '/v1/accounts/{accountId}/checkouts/{checkoutId}',
+    summary:
+      'Publish a checkout (active: false unpublishes it): its Keap product is created or updated by SKU, never duplicated',
+    security,
+    request: { params: checkoutParams, body: { content: { 'application/json': { schema: checkoutPutSchema } } } },
+    responses: {
+      202: json(checkoutAcceptedSchema, 'Stored as the next version; the sync runs in the background'),
+      ...errors(400, 401, 404, 413, 415),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/accounts/{accountId}/checkouts/{checkoutId}',
+    summary: 'A published checkout and the state of its Keap product',
+    security,
+    request: { params: checkoutParams },
+    responses: { 200: json(checkoutViewSchema, 'The checkout'), ...errors(400, 401, 404) },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/accounts/{accountId}/checkouts:resync',
+    summary: 'Sync every stored checkout of the account into Keap again (e.g. after Sales Sync was turned on)',
+    security,
+    request: { params: accountIdParams },
+    responses: { 202: json(resyncAcceptedSchema, 'Started'), ...errors(400, 401, 404) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/accounts/{accountId}/resyncs/{resyncId}',
+    summary: "A resync's progress",
+    security,
+    request: { params: resyncParams },
+    responses: { 200: json(resyncProgressSchema, 'Progress'), ...errors(400, 401, 404) },
   });
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({

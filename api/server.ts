@@ -7,6 +7,9 @@ import type { Config } from '../common/config';
 import type { Logger } from '../common/logger';
 import { createApp } from './app';
 import { OrderGateway } from './order-gateway';
+import type { CheckoutStore } from '../checkouts/store';
+import { CheckoutGateway } from './checkout-gateway';
+import type { CheckoutGatewayOptions } from './checkout-gateway';
 
 export interface RunningApi {
   url: string;
@@ -20,12 +23,18 @@ export function startApi(options: {
   orderWorkflowOptions?: ConstructorParameters<typeof OrderGateway>[2];
   client: Client;
   accounts: AccountStore;
+  /** Published checkouts; without it the checkout routes are not served. */
+  checkouts?: CheckoutStore;
+  checkoutOptions?: CheckoutGatewayOptions;
   logger: Logger;
 }): Promise<RunningApi> {
   const { config, client, accounts, logger } = options;
   const secret = config.stripe.webhookSecret;
   const app = createApp({
     accounts,
+    checkouts:
+      options.checkouts &&
+      new CheckoutGateway(client, config.temporal.taskQueue, options.checkouts, options.checkoutOptions),
     orders: new OrderGateway(client, config.temporal.taskQueue, options.orderWorkflowOptions),
     stripeWebhook: secret ? { secret, toleranceSeconds: config.stripe.toleranceSeconds } : undefined,
     apiToken: config.api.token,

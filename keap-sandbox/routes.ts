@@ -6,12 +6,14 @@ import { orderFieldOperations } from './ops/order-fields';
 import { orderOperations } from './ops/orders';
 import { paymentOperations } from './ops/payments';
 import { productOperations } from './ops/products';
+import { subscriptionPlanOperations } from './ops/subscription-plans';
 import { tagOperations } from './ops/tags';
 import type { HttpMethod, OperationDef } from './ops/types';
 
 export const OPERATIONS: readonly OperationDef[] = [
   ...contactOperations,
   ...productOperations,
+  ...subscriptionPlanOperations,
   ...orderFieldOperations,
   ...orderOperations,
   ...paymentOperations,

@@ -20,6 +20,9 @@ import type {
   KeapProductCreate,
   KeapProductField,
   KeapProductUpdate,
+  KeapSubscriptionPlan,
+  KeapSubscriptionPlanField,
+  KeapSubscriptionPlanWrite,
   KeapTag,
 } from './types';
 
@@ -184,6 +187,55 @@ export class KeapClient {
       path: `/products/${encodeURIComponent(id)}`,
       query: { update_mask: mask.join(',') },
       body: product,
+    });
+  }
+
+  getProduct(id: string): Promise<KeapProduct> {
+    return this.request({ operation: 'getProduct', method: 'GET', path: `/products/${encodeURIComponent(id)}` });
+  }
+
+  // Subscription plans (of a product)
+
+  /** Every plan of the product, active or not, across pages. */
+  async listSubscriptionPlans(productId: string): Promise<KeapSubscriptionPlan[]> {
+    const plans: KeapSubscriptionPlan[] = [];
+    let pageToken: string | undefined;
+    for (let page = 0; page < 100; page++) {
+      const res = await this.request<{ subscriptions?: KeapSubscriptionPlan[]; next_page_token?: string }>({
+        operation: 'listSubscriptionPlans',
+        method: 'GET',
+        path: `/products/${encodeURIComponent(productId)}/subscriptions`,
+        query: { page_size: 1000, page_token: pageToken },
+      });
+      plans.push(...(res.subscriptions ?? []));
+      pageToken = res.next_page_token || undefined;
+      if (!pageToken) break;
+    }
+    return plans;
+  }
+
+  createSubscriptionPlan(productId: string, plan: KeapSubscriptionPlanWrite): Promise<KeapSubscriptionPlan> {
+    return this.request({
+      operation: 'createSubscriptionPlans',
+      method: 'POST',
+      path: `/products/${encodeURIComponent(productId)}/subscriptions`,
+      body: plan,
+    });
+  }
+
+  /** The spec requires cycle_type and plan_price in the body; the mask says which fields change. */
+  updateSubscriptionPlan(
+    productId: string,
+    planId: string,
+    plan: KeapSubscriptionPlanWrite,
+    mask: readonly KeapSubscriptionPlanField[],
+  ): Promise<KeapSubscriptionPlan> {
+    return this.request({
+      operation: 'updateSubscriptionPlan',
+      method: 'PATCH',
+      path: `/products/${encodeURIComponent(productId)}/subscriptions/${encodeURIComponent(planId)}`,
+      query: { update_mask: mask.join(',') },
+      body: plan,
     });
   }
 

@@ -60,7 +60,52 @@ export interface KeapProduct {
   active?: boolean;
   short_description?: string;
   description?: string;
+  subscription_plans?: KeapProductSubscriptionPlan[];
 }
+
+/** A plan as a product (getProduct, listProducts) lists it: `SubscriptionPlan_Detail`. */
+export interface KeapProductSubscriptionPlan {
+  id: string;
+  active?: boolean;
+  prorate?: boolean;
+  billing_cycle?: KeapCycleType;
+  billing_frequency?: number;
+  number_of_cycles?: number;
+  plan_price?: KeapCurrencyValue;
+  order_index?: number;
+}
+
+export type KeapCycleType = 'DAILY' | 'WEEKLY' | 'MONTHLY' | 'YEARLY';
+
+/** `SubscriptionPlan`, as listSubscriptionPlans / createSubscriptionPlans / updateSubscriptionPlan answer. */
+export interface KeapSubscriptionPlan {
+  id: string;
+  /** Bill every `frequency` cycles (Keap's "bill every N months"). */
+  frequency?: number;
+  active?: boolean;
+  subscription_plan_name?: string;
+  cycle_type?: KeapCycleType;
+  /** 0: until cancelled. */
+  total_cycles?: number;
+  /** `amount` in minor units. */
+  plan_price?: KeapCurrencyValue;
+  display_order_index?: number;
+}
+
+/** CreateSubscriptionPlanRequest / UpdateSubscriptionPlanRequest (both require cycle_type and plan_price). */
+export interface KeapSubscriptionPlanWrite {
+  cycle_type: KeapCycleType;
+  /** Minor units ("the smallest currency unit"), per the spec; a double there, always an integer here. */
+  plan_price: number;
+  frequency?: number;
+  active?: boolean;
+  allow_prorating?: boolean;
+  total_cycles?: number;
+  display_order_index?: number;
+}
+
+export type KeapSubscriptionPlanField =
+  'active' | 'allow_prorating' | 'cycle_type' | 'display_order_index' | 'frequency' | 'plan_price' | 'total_cycles';
 
 export interface KeapProductCreate {
   name: string;
@@ -68,6 +113,7 @@ export interface KeapProductCreate {
   /** Minor units (int64), per the spec. */
   price: number;
   short_description: string;
+  description?: string;
   active?: boolean;
   shippable?: boolean;
   subscription_only?: boolean;

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { FileAccountStore } from '../accounts/file-store';
+import { FileCheckoutStore } from '../checkouts/file-store';
 import { startApi } from '../api/server';
 import { loadConfig } from '../common/config';
 import { createLogger } from '../common/logger';
@@ -59,9 +60,11 @@ async function main(): Promise<void> {
   }
 
   const accounts = new FileAccountStore(config.dataDir);
+  const checkouts = new FileCheckoutStore(config.dataDir);
   const workerConnection = await connectWorker(config.temporal);
   const worker = await createSalesSyncWorker({
     connection: workerConnection,
+    checkouts,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     activities: { accounts, defaultKeapBaseUrl: keapBaseUrl, keapTimeoutMs: config.keap.timeoutMs },
@@ -76,7 +79,7 @@ async function main(): Promise<void> {
 
   const client = await connectClient(config.temporal);
   shutdown.add('Temporal client', () => client.connection.close());
-  const api = await startApi({ config, client, accounts, logger });
+  const api = await startApi({ config, client, accounts, checkouts, logger });
   shutdown.add('API', () => api.close());
   lines.push(
     `Sales Sync API       ${api.url} (Authorization: Bearer ${config.api.tokenIsDevDefault ? config.api.token : '<SALES_SYNC_API_TOKEN>'})`,

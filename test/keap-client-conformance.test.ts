@@ -61,6 +61,29 @@ describe('our Keap client conforms to Keap’s v2 spec', function () {
     });
     assert.equal((await keap.findProductBySku('COBOL-1'))?.id, product.id);
     await keap.updateProduct(product.id, { price: 2600, name: 'COBOL manual, 2nd ed.' }, ['price', 'name']);
+    assert.equal((await keap.getProduct(product.id)).price?.amount, 2600);
+    assert.deepEqual(await keap.listSubscriptionPlans(product.id), []);
+    const plan = await keap.createSubscriptionPlan(product.id, {
+      cycle_type: 'MONTHLY',
+      frequency: 1,
+      plan_price: 2600,
+      total_cycles: 0,
+      active: true,
+    });
+    await keap.updateSubscriptionPlan(product.id, plan.id, { cycle_type: 'YEARLY', plan_price: 26000, frequency: 1 }, [
+      'cycle_type',
+      'plan_price',
+    ]);
+    assert.deepEqual(
+      (await keap.listSubscriptionPlans(product.id)).map((p) => [
+        p.id,
+        p.cycle_type,
+        p.frequency,
+        p.plan_price?.amount,
+      ]),
+      [[plan.id, 'YEARLY', 1, 26000]],
+    );
+    assert.equal((await keap.getProduct(product.id)).subscription_plans?.[0]?.billing_cycle, 'YEARLY');
 
     const model = await keap.getOrderModel();
     assert.ok(Array.isArray(model.custom_fields ?? []));
@@ -140,6 +163,10 @@ describe('our Keap client conforms to Keap’s v2 spec', function () {
       'listProducts',
       'createProduct',
       'updateProduct',
+      'getProduct',
+      'listSubscriptionPlans',
+      'createSubscriptionPlans',
+      'updateSubscriptionPlan',
       'retrieveOrderCustomFieldModel',
       'createOrderCustomField',
       'listOrders',

@@ -89,6 +89,16 @@ describe('Keap sandbox persistence (stateFile)', function () {
     });
     const pen = await ok(s, 'POST', '/rest/v2/products', { name: 'Pen', price: 250, short_description: 'A pen' });
     await ok(s, 'PATCH', `/rest/v2/products/${pen.id}?update_mask=price`, { price: 300 });
+    const plan = await ok(s, 'POST', `/rest/v2/products/${book.id}/subscriptions`, {
+      cycle_type: 'MONTHLY',
+      plan_price: 999,
+    });
+    await ok(s, 'POST', `/rest/v2/products/${book.id}/subscriptions`, { cycle_type: 'YEARLY', plan_price: 9999 });
+    await ok(s, 'PATCH', `/rest/v2/products/${book.id}/subscriptions/${plan.id}?update_mask=active`, {
+      cycle_type: 'MONTHLY',
+      plan_price: 999,
+      active: false,
+    });
 
     const key = await ok(s, 'POST', '/rest/v2/orders/model/customFields', {
       label: 'Sales Sync Order Key',
@@ -179,6 +189,8 @@ describe('Keap sandbox persistence (stateFile)', function () {
       '/rest/v2/products',
       `/rest/v2/products?${f('sku==BOOK-1')}`,
       ...ids.products.map((id) => `/rest/v2/products/${id}`),
+      ...ids.products.map((id) => `/rest/v2/products/${id}/subscriptions`),
+      '/rest/v2/products/-/subscriptions',
       '/rest/v2/orders/model',
       '/rest/v2/orders',
       `/rest/v2/orders?${f(`${ids.fieldName}==cs_partial`)}`,

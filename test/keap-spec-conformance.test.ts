@@ -115,6 +115,39 @@ describe('Keap sandbox conforms to the Keap v2 OpenAPI spec', function () {
       inventory_limit: 5,
     });
 
+    // Subscription plans of the product
+    const plan = await call('POST', `/rest/v2/products/${productId}/subscriptions`, {
+      cycle_type: 'MONTHLY',
+      frequency: 1,
+      plan_price: 2900,
+      total_cycles: 0,
+      active: true,
+      allow_prorating: false,
+      display_order_index: 0,
+    });
+    assert.equal(plan.status, 201);
+    const planId = plan.body.id as string;
+    // Schema-valid, but the spec's description says the price must be >= 0.
+    assert.equal(
+      (await call('POST', `/rest/v2/products/${productId}/subscriptions`, { cycle_type: 'WEEKLY', plan_price: -1 }))
+        .status,
+      400,
+    );
+    await call(
+      'GET',
+      `/rest/v2/products/${productId}/subscriptions?${f('active==true;cycle_type==MONTHLY')}&page_size=10`,
+    );
+    await call('GET', '/rest/v2/products/-/subscriptions?order_by=id');
+    await call('GET', `/rest/v2/products/${productId}/subscriptions/${planId}`);
+    await call('PATCH', `/rest/v2/products/${productId}/subscriptions/${planId}?update_mask=plan_price,frequency`, {
+      cycle_type: 'MONTHLY',
+      plan_price: 3900,
+      frequency: 3,
+    });
+    assert.equal((await call('GET', `/rest/v2/products/${productId}/subscriptions/999999`)).status, 404);
+    const withPlan = await call('GET', `/rest/v2/products/${productId}`);
+    assert.equal((withPlan.body.subscription_plans as unknown[]).length, 1);
+
     // Order custom fields
     const field = await call('POST', '/rest/v2/orders/model/customFields', {
       label: 'Sales Sync Order Key',

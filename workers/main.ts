@@ -1,5 +1,6 @@
 /** Standalone worker process (docker-compose's `worker` service). Needs a running Temporal server. */
 import { FileAccountStore } from '../accounts/file-store';
+import { FileCheckoutStore } from '../checkouts/file-store';
 import { loadConfig } from '../common/config';
 import { createLogger } from '../common/logger';
 import { onShutdown } from '../common/shutdown';
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
   const worker = await createSalesSyncWorker({
     connection,
     namespace: config.temporal.namespace,
+    checkouts: new FileCheckoutStore(config.dataDir),
     taskQueue: config.temporal.taskQueue,
     activities: {
       accounts: new FileAccountStore(config.dataDir),

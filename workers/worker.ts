@@ -3,12 +3,15 @@ import { Worker } from '@temporalio/worker';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities';
+import type { CheckoutStore } from '../checkouts/store';
 
 export interface SalesSyncWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   activities: ActivityDeps;
+  /** Where the API stores published checkouts (checkout product sync); overrides `activities.checkouts`. */
+  checkouts?: CheckoutStore;
   /** A pre-built bundle (tests share one); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Concurrency limits; the SDK's defaults when unset. */
@@ -23,7 +26,10 @@ export function createSalesSyncWorker(options: SalesSyncWorkerOptions): Promise<
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities(options.activities),
+    activities: createActivities({
+      ...options.activities,
+      checkouts: options.checkouts ?? options.activities.checkouts,
+    }),
     ...options.tuning,
   });
 }

@@ -18,6 +18,7 @@ import {
 import { nextPageToken, parsePaging } from '../paging';
 import type { ProductRecord } from '../store/records';
 import { checkOrderBy, compact, mustGet } from './common';
+import { renderProductPlans } from './subscription-plans';
 import type { OpContext, OperationDef, OpRequest, OpResult } from './types';
 
 const nonBlank = z.string().refine((s) => s.trim() !== '', { message: 'must not be blank' });
@@ -133,7 +134,7 @@ export function renderProduct(ctx: OpContext, p: ProductRecord, list = false): R
     country_taxable: p.country_taxable,
     state_taxable: p.state_taxable,
     city_taxable: p.city_taxable,
-    subscription_plans: [],
+    subscription_plans: renderProductPlans(ctx, p.id),
     top_html: p.top_html,
     bottom_html: p.bottom_html,
     is_package: p.is_package,

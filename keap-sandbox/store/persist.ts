@@ -6,7 +6,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import type { ContactRecord, CustomFieldRecord, NoteRecord, OrderRecord, ProductRecord, TagRecord } from './records';
+import type {
+  ContactRecord,
+  CustomFieldRecord,
+  NoteRecord,
+  OrderRecord,
+  ProductRecord,
+  SubscriptionPlanRecord,
+  TagRecord,
+} from './records';
 import { SEQUENCE_NAMES, type SandboxState, type Sequences } from './state';
 import type { Row, Table } from './table';
 
@@ -34,6 +42,8 @@ export interface PersistedStateV1 {
     orders: PersistedTable<PersistedOrder>;
     tags: PersistedTable<TagRecord>;
     notes: PersistedTable<NoteRecord>;
+    /** Products' subscription plans; absent in files written before the sandbox had them. */
+    subscriptionPlans?: PersistedTable<SubscriptionPlanRecord>;
   };
 }
 
@@ -57,6 +67,7 @@ export function serializeState(state: SandboxState, currency: string): string {
       orders: dumpTable(state.orders, (o) => ({ ...o, customFields: [...o.customFields] })),
       tags: dumpTable(state.tags, same),
       notes: dumpTable(state.notes, same),
+      subscriptionPlans: dumpTable(state.subscriptionPlans, same),
     },
   };
   return `${JSON.stringify(persisted)}\n`;
@@ -123,6 +134,9 @@ const FileSchema = z.object({
     ),
     tags: table(z.looseObject({ id, name: z.string(), create_time: time })),
     notes: table(z.looseObject({ id, contactId: id, create_time: time })),
+    subscriptionPlans: table(
+      z.looseObject({ id, productId: id, priceMinor: minor, frequency: z.number().int(), create_time: time }),
+    ).optional(),
   }),
 });
 
@@ -206,6 +220,13 @@ function restore(state: SandboxState, file: PersistedStateV1): void {
   loadTable('orders', state.orders, orders, t.orders.nextId);
   loadTable('tags', state.tags, t.tags.rows, t.tags.nextId);
   loadTable('notes', state.notes, t.notes.rows, t.notes.nextId);
+  if (t.subscriptionPlans) {
+    for (const plan of t.subscriptionPlans.rows) {
+      if (!state.products.get(plan.productId))
+        throw new Error(`tables.subscriptionPlans: plan ${plan.id} belongs to missing product ${plan.productId}`);
+    }
+    loadTable('subscriptionPlans', state.subscriptionPlans, t.subscriptionPlans.rows, t.subscriptionPlans.nextId);
+  }
 
   // Every sequence must be past the ids it already handed out, or a new record would reuse one.
   const used: Record<keyof Sequences, number[]> = {

@@ -134,6 +134,20 @@ export interface ProductRecord extends Row {
   update_time: string;
 }
 
+/** A subscription plan of a product (createSubscriptionPlans). Price in minor units. */
+export interface SubscriptionPlanRecord extends Row {
+  productId: number;
+  active: boolean;
+  allow_prorating: boolean;
+  cycle_type: 'DAILY' | 'WEEKLY' | 'MONTHLY' | 'YEARLY';
+  frequency: number;
+  priceMinor: number;
+  total_cycles: number;
+  display_order_index: number;
+  create_time: string;
+  update_time: string;
+}
+
 export interface CustomFieldRecord extends Row {
   label: string;
   field_type: string;

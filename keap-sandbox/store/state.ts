@@ -1,7 +1,15 @@
 // All sandbox data: one tenant per sandbox instance. Tables carry the secondary indexes the list filters
 // need, so `email==`, `sku==`, `contact_id==` and custom-field lookups stay O(1) at benchmark sizes.
 import { textKey } from '../filter';
-import type { ContactRecord, CustomFieldRecord, NoteRecord, OrderRecord, ProductRecord, TagRecord } from './records';
+import type {
+  ContactRecord,
+  CustomFieldRecord,
+  NoteRecord,
+  OrderRecord,
+  ProductRecord,
+  SubscriptionPlanRecord,
+  TagRecord,
+} from './records';
 import { Table } from './table';
 
 /** Index key for an order custom-field value: field id + normalised content. */
@@ -36,6 +44,7 @@ export class SandboxState {
   readonly orderFields = new Table<CustomFieldRecord>();
   readonly tags = new Table<TagRecord>();
   readonly notes = new Table<NoteRecord>();
+  readonly subscriptionPlans = new Table<SubscriptionPlanRecord>();
   /** Sequences for ids that are not table rows. */
   private seqs = initialSequences();
 
@@ -53,6 +62,7 @@ export class SandboxState {
     this.orderFields.addIndex('fieldName', (f) => [textKey(f.field_name)]);
     this.tags.addIndex('name', (t) => [textKey(t.name)]);
     this.notes.addIndex('contact', (n) => [String(n.contactId)]);
+    this.subscriptionPlans.addIndex('product', (p) => [String(p.productId)]);
   }
 
   next(kind: SequenceName): number {
@@ -73,6 +83,7 @@ export class SandboxState {
     for (const table of [this.contacts, this.products, this.orders, this.orderFields, this.tags, this.notes]) {
       table.clear();
     }
+    this.subscriptionPlans.clear();
     this.seqs = initialSequences();
   }
 }

@@ -12,6 +12,7 @@ import type { Worker } from '@temporalio/worker';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { installTestRuntime } from './runtime';
 import { FileAccountStore } from '../../accounts/file-store';
+import { FileCheckoutStore } from '../../checkouts/file-store';
 import { startApi } from '../../api/server';
 import type { RunningApi } from '../../api/server';
 import { createLogger } from '../../common/logger';
@@ -31,6 +32,7 @@ export interface Stack {
   sandbox: KeapSandbox;
   api: RunningApi;
   accounts: FileAccountStore;
+  checkouts: FileCheckoutStore;
   worker: Worker;
   /** Calls the API with the bearer token; returns status and parsed JSON. */
   call(
@@ -70,11 +72,13 @@ async function startStack(): Promise<Stack> {
     bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
   ]);
   const accounts = new FileAccountStore(dataDir);
+  const checkouts = new FileCheckoutStore(dataDir);
   const worker = await createSalesSyncWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue: TASK_QUEUE,
     workflowBundle,
+    checkouts,
     activities: { accounts, defaultKeapBaseUrl: sandbox.url, keapTimeoutMs: 5_000 },
   });
   const workerRunning = worker.run();
@@ -86,6 +90,10 @@ async function startStack(): Promise<Stack> {
     },
     client: env.client,
     accounts,
+    checkouts,
+    // A checkout's workflow completes after 1 s without publishes (1 h in production), so tests also
+    // cover a publish that starts a new run.
+    checkoutOptions: { quietPeriodMs: 1_000 },
     logger,
   });
 
@@ -114,6 +122,7 @@ async function startStack(): Promise<Stack> {
     sandbox,
     api,
     accounts,
+    checkouts,
     worker,
     call,
     async stop() {
