@@ -8,9 +8,14 @@
 //   POST   /__sandbox/reset       clear data, faults, stats, rate windows and latency overrides -> 204
 //   GET    /__sandbox/latency     current latency settings
 //   POST   /__sandbox/latency     {latencyMs, operation?} sets global (or one operation's) latency
+//   POST   /__sandbox/oauth/codes {clientId?, redirectUri?} -> 201 {code}: an authorization code for POST /token
+//   POST   /__sandbox/oauth/revoke {clientId?} -> {revoked}: the merchant revokes access (refresh -> invalid_grant)
+//   POST   /__sandbox/oauth/expire-access-tokens -> {expired}: every access token expires now
+//   POST   /__sandbox/oauth/faults {mode, count?, status?, delayMs?} -> 201 rule: misbehave on the next token requests
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorBody } from './errors';
 import { validateFault, type FaultSpec } from './faults';
+import { OAUTH_TOKEN_PATH, injectTokenFault, type TokenFaultSpec } from './oauth';
 import { OPERATION_IDS, SANDBOX_ROUTES } from './routes';
 import { send, tryParseJson } from './http';
 import type { SandboxCore } from './server';
@@ -58,6 +63,12 @@ export function handleAdmin(
           latencyMs: core.latencyMs,
           manualPaymentTypes: [...core.options.manualPaymentTypes],
           stateFile: core.options.stateFile ?? null,
+          oauth: {
+            tokenPath: OAUTH_TOKEN_PATH,
+            clientIds: [...core.oauth.clients.keys()],
+            accessTokenTtlSeconds: core.oauth.accessTokenTtlSeconds,
+            grants: core.oauth.grantCount(),
+          },
           operations: SANDBOX_ROUTES.map((r) => ({ ...r, path: `/crm${r.path}` })),
         },
       );
@@ -106,6 +117,47 @@ export function handleAdmin(
       else if (latency === 0) core.operationLatencyMs.delete(operation);
       else core.operationLatencyMs.set(operation, latency);
       send(res, 200, {}, { latencyMs: core.latencyMs, operations: Object.fromEntries(core.operationLatencyMs) });
+      break;
+    }
+    case 'POST /__sandbox/oauth/codes': {
+      const clientId = isRecord(body) ? body.clientId : undefined;
+      const redirectUri = isRecord(body) ? body.redirectUri : undefined;
+      if (body !== undefined && !isRecord(body)) {
+        fail(400, 'body must be a JSON object');
+        break;
+      }
+      if (clientId !== undefined && (typeof clientId !== 'string' || !core.oauth.clients.has(clientId))) {
+        fail(400, `clientId must be one of: ${[...core.oauth.clients.keys()].join(', ')}`);
+        break;
+      }
+      if (redirectUri !== undefined && typeof redirectUri !== 'string') {
+        fail(400, 'redirectUri must be a string');
+        break;
+      }
+      send(res, 201, { 'cache-control': 'no-store' }, { code: core.oauth.issueCode({ clientId, redirectUri }) });
+      break;
+    }
+    case 'POST /__sandbox/oauth/revoke': {
+      const clientId = isRecord(body) ? body.clientId : undefined;
+      if (clientId !== undefined && typeof clientId !== 'string') {
+        fail(400, 'clientId must be a string');
+        break;
+      }
+      send(res, 200, {}, { revoked: core.oauth.revokeAll(clientId) });
+      break;
+    }
+    case 'POST /__sandbox/oauth/expire-access-tokens':
+      send(res, 200, {}, { expired: core.oauth.expireAccessTokens() });
+      break;
+    case 'POST /__sandbox/oauth/faults': {
+      const spec = isRecord(body) ? (body as Partial<TokenFaultSpec>) : undefined;
+      const problems = spec ? validateFault({ ...spec, operation: '*' }) : ['body must be a JSON object'];
+      if (spec?.mode === ('throttle-429' as string)) problems.push('mode throttle-429 is not supported on /token');
+      if (!spec || problems.length > 0) {
+        fail(400, `Invalid fault: ${problems.join('; ')}`);
+        break;
+      }
+      send(res, 201, {}, injectTokenFault(core.oauth, spec as TokenFaultSpec));
       break;
     }
     default:

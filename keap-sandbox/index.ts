@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FaultRule, FaultSpec } from './faults';
+import { type IssueCodeOptions, OAUTH_TOKEN_PATH, type TokenFaultSpec, injectTokenFault } from './oauth';
 import { type KeapSandboxOptions, resolveOptions } from './options';
 import { type ExchangeListener, SandboxCore } from './server';
 import { StatePersister, loadStateFile, serializeState } from './store/persist';
@@ -20,7 +21,21 @@ export { RATE_LIMIT_PRESETS, UNENFORCED_LIMIT, parseRateLimitSpec } from './rate
 export { SANDBOX_ROUTES, type SandboxRoute } from './routes';
 export { deriveFieldName } from './ops/order-fields';
 export { DEFAULT_MANUAL_PAYMENT_TYPES } from './ops/payments';
-export { STATE_FORMAT_VERSION, StateFileError } from './store/persist';
+export { STATE_FORMAT_VERSION, READABLE_STATE_FORMAT_VERSIONS, StateFileError } from './store/persist';
+export type {
+  IssueCodeOptions,
+  OAuthClient,
+  OAuthErrorBody,
+  OAuthStats,
+  TokenFaultSpec,
+  TokenResponseBody,
+} from './oauth';
+export {
+  AUTHORIZATION_CODE_TTL_SECONDS,
+  DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
+  DEFAULT_OAUTH_CLIENT,
+  OAUTH_TOKEN_PATH,
+} from './oauth';
 
 export interface KeapSandbox {
   /** Base URL ending in `/crm`, e.g. `http://127.0.0.1:41234/crm`. */
@@ -48,6 +63,19 @@ export interface KeapSandbox {
   setLatency(ms: number, operationId?: string): void;
   /** Subscribes to every Keap exchange; returns the unsubscribe function. */
   onExchange(listener: ExchangeListener): () => void;
+  /** Keap's OAuth2 token endpoint (`POST {tokenUrl}`) and test controls for its grants. */
+  readonly oauth: {
+    /** `http://host:port/token`: the stand-in for `https://api.infusionsoft.com/token`. */
+    readonly tokenUrl: string;
+    /** An authorization code for the client (default: the first configured), as after the merchant's consent. */
+    issueCode(options?: IssueCodeOptions): string;
+    /** The merchant revokes access (every connection, or one client's): refresh tokens get invalid_grant. */
+    revokeAll(clientId?: string): number;
+    /** Every current access token expires now; refresh tokens stay valid. Returns how many were live. */
+    expireAccessTokens(): number;
+    /** The next token requests misbehave: `commit-then-lose`, `error-5xx` or `latency` (as `faults.inject`). */
+    injectFault(spec: TokenFaultSpec): FaultRule;
+  };
 }
 
 export async function startKeapSandbox(options: KeapSandboxOptions = {}): Promise<KeapSandbox> {
@@ -56,10 +84,10 @@ export async function startKeapSandbox(options: KeapSandboxOptions = {}): Promis
   let persister: StatePersister | undefined;
   if (resolved.stateFile !== undefined) {
     const file = resolved.stateFile;
-    await loadStateFile(file, core.state, core.money.currency);
+    await loadStateFile(file, core.state, core.money.currency, core.oauth);
     persister = new StatePersister(
       file,
-      () => serializeState(core.state, core.money.currency),
+      () => serializeState(core.state, core.money.currency, core.oauth),
       resolved.stateSaveDelayMs,
     );
     await persister.open();
@@ -110,6 +138,13 @@ export async function startKeapSandbox(options: KeapSandboxOptions = {}): Promis
     onExchange(listener) {
       core.listeners.add(listener);
       return () => core.listeners.delete(listener);
+    },
+    oauth: {
+      tokenUrl: `http://${host}:${port}${OAUTH_TOKEN_PATH}`,
+      issueCode: (options) => core.oauth.issueCode(options),
+      revokeAll: (clientId) => core.oauth.revokeAll(clientId),
+      expireAccessTokens: () => core.oauth.expireAccessTokens(),
+      injectFault: (spec) => injectTokenFault(core.oauth, spec),
     },
   };
 }

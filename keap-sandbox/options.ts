@@ -2,13 +2,14 @@
 // USD, no latency, and rate limits reported but not enforced.
 import type { IncomingHttpHeaders } from 'node:http';
 import { resolve } from 'node:path';
+import { DEFAULT_ACCESS_TOKEN_TTL_SECONDS, DEFAULT_OAUTH_CLIENT, type OAuthClient } from './oauth';
 import { DEFAULT_MANUAL_PAYMENT_TYPES } from './ops/payments';
 import { type RateLimitOptions, parseRateLimitSpec } from './rate-limit';
 
 export const DEFAULT_API_KEY = 'sandbox-api-key';
 
 /**
- * Extra authentication, tried before the built-in API-key / bearer-token checks (the hook for OAuth later).
+ * Extra authentication, tried before the built-in API-key / bearer-token / OAuth access-token checks.
  * Return a credential id (it keys the rate-limit buckets) to accept the request, or undefined to fall back.
  */
 export type Authenticator = (headers: IncomingHttpHeaders) => string | undefined;
@@ -47,6 +48,13 @@ export interface KeapSandboxOptions {
   stateFile?: string;
   /** With stateFile: how long after a change the state is saved (at most one save per interval). Default 500. */
   stateSaveDelayMs?: number;
+  /**
+   * OAuth2 apps accepted by the token endpoint (`POST /token`). Default one client:
+   * `sandbox-client` / `sandbox-client-secret`.
+   */
+  oauthClients?: OAuthClient[];
+  /** Lifetime of OAuth access tokens, in whole seconds (`expires_in`). Default 86400, as Keap. */
+  accessTokenTtlSeconds?: number;
 }
 
 export interface ResolvedOptions {
@@ -66,6 +74,8 @@ export interface ResolvedOptions {
   /** Absolute path, when persistence is on. */
   stateFile?: string;
   stateSaveDelayMs: number;
+  oauthClients: readonly OAuthClient[];
+  accessTokenTtlSeconds: number;
 }
 
 export function resolveOptions(o: KeapSandboxOptions = {}): ResolvedOptions {
@@ -76,6 +86,17 @@ export function resolveOptions(o: KeapSandboxOptions = {}): ResolvedOptions {
   if (o.stateFile === '') throw new Error('stateFile must not be empty');
   const stateSaveDelayMs = o.stateSaveDelayMs ?? 500;
   if (!(stateSaveDelayMs >= 0)) throw new Error(`Invalid stateSaveDelayMs: ${stateSaveDelayMs}`);
+  const oauthClients = (o.oauthClients ?? [DEFAULT_OAUTH_CLIENT]).map((c) => ({ ...c }));
+  if (oauthClients.some((c) => !c.clientId || !c.clientSecret)) {
+    throw new Error('OAuth clients need an id and a secret');
+  }
+  if (new Set(oauthClients.map((c) => c.clientId)).size < oauthClients.length) {
+    throw new Error('OAuth client ids must be unique');
+  }
+  const accessTokenTtlSeconds = o.accessTokenTtlSeconds ?? DEFAULT_ACCESS_TOKEN_TTL_SECONDS;
+  if (!Number.isInteger(accessTokenTtlSeconds) || accessTokenTtlSeconds < 1) {
+    throw new Error(`Invalid accessTokenTtlSeconds: ${accessTokenTtlSeconds} (a positive whole number of seconds)`);
+  }
   return {
     port: o.port ?? 0,
     host: o.host ?? '127.0.0.1',
@@ -92,5 +113,7 @@ export function resolveOptions(o: KeapSandboxOptions = {}): ResolvedOptions {
     maxBodyBytes: o.maxBodyBytes ?? 10 * 1024 * 1024,
     stateFile: o.stateFile === undefined ? undefined : resolve(o.stateFile),
     stateSaveDelayMs,
+    oauthClients,
+    accessTokenTtlSeconds,
   };
 }

@@ -1,11 +1,13 @@
 // The request pipeline for `/crm/...`: read body -> authenticate (401) -> route -> rate limit (429) ->
 // unknown route (404/405) -> latency -> injected fault -> JSON (400) -> operation -> respond (or lose it).
+// `POST /token` (OAuth2 token endpoint, oauth.ts) and `/__sandbox/` (admin.ts) are served beside it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { handleAdmin } from './admin';
 import { queryRecord, readBody, send, tryParseJson } from './http';
 import { KeapError, errorBody } from './errors';
 import { FaultRegistry, type FaultMode } from './faults';
 import { Money } from './money';
+import { type BearerCheck, OAUTH_TOKEN_PATH, OAuthProvider, serveTokenEndpoint } from './oauth';
 import type { OpContext, OpResult } from './ops/types';
 import type { ResolvedOptions } from './options';
 import { RateLimiter } from './rate-limit';
@@ -51,6 +53,8 @@ export class SandboxCore {
   readonly limiter: RateLimiter;
   readonly router = new Router();
   readonly listeners = new Set<ExchangeListener>();
+  /** OAuth2 grants, tokens and codes (the token endpoint and bearer-token checks). */
+  readonly oauth: OAuthProvider;
   /** Global latency and per-operation latency (ms), adjustable at run time. */
   latencyMs: number;
   readonly operationLatencyMs = new Map<string, number>();
@@ -62,6 +66,8 @@ export class SandboxCore {
     this.money = new Money(options.currency, options.locale);
     this.limiter = new RateLimiter(options.throttle, options.tenantId);
     this.latencyMs = options.latencyMs;
+    this.oauth = new OAuthProvider(options.oauthClients, options.accessTokenTtlSeconds, (c) => this.stats.oauth(c));
+    this.oauth.onChange = () => this.onStateChange?.();
     this.ctx = {
       state: this.state,
       money: this.money,
@@ -70,10 +76,11 @@ export class SandboxCore {
     };
   }
 
-  /** Clears data, faults, stats, rate-limit windows and run-time latency settings. */
+  /** Clears data, faults, stats, rate-limit windows and run-time latency settings (OAuth grants stay). */
   reset(): void {
     this.state.reset();
     this.faults.clear();
+    this.oauth.faults.clear();
     this.stats.reset();
     this.limiter.reset();
     this.latencyMs = this.options.latencyMs;
@@ -109,6 +116,11 @@ export class SandboxCore {
       handleAdmin(this, req, res, method, path, raw);
       return;
     }
+    if (path === OAUTH_TOKEN_PATH) {
+      const hooks = { fault: (mode: FaultMode) => this.stats.fault('token', mode), lost: () => this.stats.lost() };
+      await serveTokenEndpoint(this.oauth, hooks, req, res, method, raw);
+      return;
+    }
 
     const exchange: SandboxExchange = {
       operationId: null,
@@ -132,12 +144,13 @@ export class SandboxCore {
     }
     exchange.requestBody = tryParseJson(raw);
 
-    const credential = this.authenticate(req);
-    if (credential === undefined) {
+    const auth = this.authenticate(req);
+    if (!auth.ok) {
       this.stats.unauthorized();
-      respond(401, {}, errorBody(401, 'Invalid or missing credentials: send X-Keap-API-Key or Authorization: Bearer'));
+      respond(401, {}, errorBody(401, auth.message));
       return;
     }
+    const credential = auth.credential;
 
     // Route first so throttled calls are still attributed to their operation; the gateway counts and
     // throttles every authenticated call, including ones to paths it does not serve.
@@ -225,15 +238,22 @@ export class SandboxCore {
     }
   }
 
-  private authenticate(req: IncomingMessage): string | undefined {
+  /** Custom hook, API key, configured bearer token, then OAuth access token (its grant keys the rate limits). */
+  private authenticate(req: IncomingMessage): BearerCheck {
     const custom = this.options.authenticate?.(req.headers);
-    if (custom !== undefined) return custom;
+    if (custom !== undefined) return { ok: true, credential: custom };
     const key = req.headers['x-keap-api-key'];
-    if (typeof key === 'string' && this.options.apiKeys.has(key)) return `key:${key}`;
+    if (typeof key === 'string' && this.options.apiKeys.has(key)) return { ok: true, credential: `key:${key}` };
     const auth = req.headers.authorization;
     const bearer = auth === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1];
-    if (bearer !== undefined && this.options.accessTokens.has(bearer)) return `token:${bearer}`;
-    return undefined;
+    if (bearer !== undefined && this.options.accessTokens.has(bearer))
+      return { ok: true, credential: `token:${bearer}` };
+    if (bearer !== undefined) return this.oauth.checkBearer(bearer);
+    if (auth !== undefined && /^Bearer\b/i.test(auth)) {
+      this.oauth.rejected();
+      return { ok: false, message: 'Invalid Access Token' };
+    }
+    return { ok: false, message: 'Invalid or missing credentials: send X-Keap-API-Key or Authorization: Bearer' };
   }
 
   private emit(exchange: SandboxExchange): void {

@@ -1,6 +1,7 @@
 // Counters for /__sandbox/stats and KeapSandbox.stats(): benchmarks count Keap calls per operation, and
 // tests assert how many 429s and faults were served.
 import type { FaultMode } from './faults';
+import type { OAuthCounter, OAuthStats } from './oauth';
 import type { RateLimitReason } from './rate-limit';
 
 export interface SandboxStats {
@@ -19,6 +20,8 @@ export interface SandboxStats {
   unauthorized: number;
   unknownRoutes: number;
   requests: number;
+  /** Token endpoint and OAuth access-token counters (token requests are not in `calls` or `responses`). */
+  oauth: OAuthStats;
 }
 
 export function emptyStats(): SandboxStats {
@@ -32,6 +35,7 @@ export function emptyStats(): SandboxStats {
     unauthorized: 0,
     unknownRoutes: 0,
     requests: 0,
+    oauth: { codeExchanges: 0, refreshes: 0, invalidGrants: 0, rejectedAccessTokens: 0 },
   };
 }
 
@@ -70,6 +74,10 @@ export class StatsRecorder {
 
   unknownRoute(): void {
     this.s.unknownRoutes++;
+  }
+
+  oauth(counter: OAuthCounter): void {
+    this.s.oauth[counter]++;
   }
 
   snapshot(): SandboxStats {

@@ -293,8 +293,8 @@ describe('Keap sandbox persistence (stateFile)', function () {
     });
     assert.equal(await readFile(file, 'utf8'), corrupt);
 
-    await writeFile(file, JSON.stringify({ ...JSON.parse(good), version: 2 }));
-    await assert.rejects(start(), /has format version 2; this sandbox reads version 1/);
+    await writeFile(file, JSON.stringify({ ...JSON.parse(good), version: 3 }));
+    await assert.rejects(start(), /has format version 3; this sandbox reads versions 1 and 2/);
 
     await writeFile(file, JSON.stringify({ ...JSON.parse(good), tables: { contacts: [] } }));
     await assert.rejects(start(), /is not a valid sandbox state \(tables\.contacts: /);

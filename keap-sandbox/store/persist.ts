@@ -2,10 +2,12 @@
 // id sequences, order custom fields, tags, notes, payments) as versioned JSON. Loaded once at start; saved
 // atomically (temp file, fsync, rename; mode 0600) a short while after changes, never on the request path,
 // and once more on close. Faults, stats, rate windows and latency are run-time settings and are not saved.
+// Version 2 adds the OAuth state (grants, access tokens and codes, as SHA-256 digests); version 1 files still load.
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import type { PersistedOAuth } from '../oauth';
 import type {
   ContactRecord,
   CustomFieldRecord,
@@ -18,7 +20,16 @@ import type {
 import { SEQUENCE_NAMES, type SandboxState, type Sequences } from './state';
 import type { Row, Table } from './table';
 
-export const STATE_FORMAT_VERSION = 1;
+export const STATE_FORMAT_VERSION = 2;
+/** Versions this sandbox loads (it always writes STATE_FORMAT_VERSION). */
+export const READABLE_STATE_FORMAT_VERSIONS: readonly number[] = [1, 2];
+
+/** What persistence needs of the OAuth provider (oauth.ts). */
+export interface OAuthStateHolder {
+  dump(): PersistedOAuth;
+  load(state: PersistedOAuth): void;
+  clear(): void;
+}
 
 interface PersistedTable<R> {
   nextId: number;
@@ -47,6 +58,12 @@ export interface PersistedStateV1 {
   };
 }
 
+/** Version 2: version 1 plus the OAuth state. */
+export interface PersistedStateV2 extends Omit<PersistedStateV1, 'version'> {
+  version: 2;
+  oauth: PersistedOAuth;
+}
+
 function dumpTable<T extends Row, R>(table: Table<T>, encode: (row: T) => R): PersistedTable<R> {
   return { nextId: table.peekNextId(), rows: Array.from(table.values(), encode) };
 }
@@ -54,8 +71,8 @@ function dumpTable<T extends Row, R>(table: Table<T>, encode: (row: T) => R): Pe
 const same = <T>(row: T): T => row;
 
 /** Serialises the whole data state. Synchronous, so it is a consistent snapshot (handlers are synchronous). */
-export function serializeState(state: SandboxState, currency: string): string {
-  const persisted: PersistedStateV1 = {
+export function serializeState(state: SandboxState, currency: string, oauth?: OAuthStateHolder): string {
+  const persisted: PersistedStateV2 = {
     version: STATE_FORMAT_VERSION,
     savedAt: new Date().toISOString(),
     currency,
@@ -69,6 +86,7 @@ export function serializeState(state: SandboxState, currency: string): string {
       notes: dumpTable(state.notes, same),
       subscriptionPlans: dumpTable(state.subscriptionPlans, same),
     },
+    oauth: oauth?.dump() ?? { grants: [], accessTokens: [], codes: [] },
   };
   return `${JSON.stringify(persisted)}\n`;
 }
@@ -80,8 +98,21 @@ const minor = z.number().int().max(Number.MAX_SAFE_INTEGER).min(Number.MIN_SAFE_
 const time = z.string();
 const table = <T extends z.ZodType>(row: T) => z.object({ nextId: id, rows: z.array(row) });
 
+const sha = z.string().regex(/^[0-9a-f]{64}$/);
+const epochMs = z.number().int().nonnegative();
+const OAuthSchema = z.object({
+  grants: z.array(
+    z.object({ id: z.string().min(1), clientId: z.string(), createdAt: epochMs, refreshTokenSha256: sha }),
+  ),
+  accessTokens: z.array(z.object({ sha256: sha, grantId: z.string(), expiresAt: epochMs })),
+  codes: z.array(
+    z.object({ sha256: sha, clientId: z.string(), redirectUri: z.string().optional(), expiresAt: epochMs }),
+  ),
+});
+
 const FileSchema = z.object({
-  version: z.literal(STATE_FORMAT_VERSION),
+  version: z.union([z.literal(1), z.literal(2)]),
+  oauth: OAuthSchema.optional(),
   savedAt: z.string().optional(),
   currency: z.string(),
   sequences: z.object(
@@ -158,7 +189,12 @@ export class StateFileError extends Error {
  * Loads `path` into `state` when it exists (returns false when it does not). Anything unreadable, of another
  * format version, for another currency or inconsistent is a StateFileError: demo data is never discarded.
  */
-export async function loadStateFile(path: string, state: SandboxState, currency: string): Promise<boolean> {
+export async function loadStateFile(
+  path: string,
+  state: SandboxState,
+  currency: string,
+  oauth?: OAuthStateHolder,
+): Promise<boolean> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -173,9 +209,10 @@ export async function loadStateFile(path: string, state: SandboxState, currency:
     throw new StateFileError(path, `it is not valid JSON (${(err as Error).message})`);
   }
   const version = typeof json === 'object' && json !== null ? (json as { version?: unknown }).version : undefined;
-  if (version !== STATE_FORMAT_VERSION) {
+  if (typeof version !== 'number' || !READABLE_STATE_FORMAT_VERSIONS.includes(version)) {
     const found = version === undefined ? 'no format version' : `format version ${JSON.stringify(version)}`;
-    throw new StateFileError(path, `it has ${found}; this sandbox reads version ${STATE_FORMAT_VERSION}`);
+    const readable = READABLE_STATE_FORMAT_VERSIONS.join(' and ');
+    throw new StateFileError(path, `it has ${found}; this sandbox reads versions ${readable}`);
   }
   const parsed = FileSchema.safeParse(json);
   if (!parsed.success) {
@@ -186,7 +223,10 @@ export async function loadStateFile(path: string, state: SandboxState, currency:
   }
   // Restore from the JSON as read, not zod's output: that would reorder the keys of the records, and
   // responses echo stored objects, so their key order would change across a restart.
-  const file = json as PersistedStateV1;
+  const file = json as PersistedStateV1 | PersistedStateV2;
+  if (file.version === 2 && parsed.data.oauth === undefined) {
+    throw new StateFileError(path, 'it is not a valid sandbox state (oauth: a version 2 file needs it)');
+  }
   if (file.currency.toUpperCase() !== currency) {
     throw new StateFileError(
       path,
@@ -195,8 +235,11 @@ export async function loadStateFile(path: string, state: SandboxState, currency:
   }
   try {
     restore(state, file);
+    // Version 1 files predate OAuth: no grants.
+    if (file.version === 2) oauth?.load(file.oauth);
   } catch (err) {
     state.reset();
+    oauth?.clear();
     throw new StateFileError(path, `it is inconsistent (${(err as Error).message})`);
   }
   return true;
@@ -210,7 +253,7 @@ function loadTable<T extends Row>(name: string, table: Table<T>, rows: T[], next
   }
 }
 
-function restore(state: SandboxState, file: PersistedStateV1): void {
+function restore(state: SandboxState, file: PersistedStateV1 | PersistedStateV2): void {
   const t = file.tables;
   const contacts = t.contacts.rows.map((c) => ({ ...c, tags: new Map(c.tags) }));
   loadTable('contacts', state.contacts, contacts, t.contacts.nextId);
