@@ -15,7 +15,7 @@ interface FileShape {
 export class FileAccountStore implements AccountStore {
   private readonly file: string;
   private cache: { mtimeMs: number; size: number; accounts: Map<string, Account> } | undefined;
-  private writeChain: Promise<void> = Promise.resolve();
+  private writeChain: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly dataDir: string) {
     this.file = join(dataDir, 'accounts.json');
@@ -40,9 +40,23 @@ export class FileAccountStore implements AccountStore {
     return (await this.load()).get(accountId);
   }
 
-  put(account: Account): Promise<void> {
+  async put(account: Account): Promise<void> {
+    await this.write(() => account);
+  }
+
+  update(accountId: string, change: (account: Account) => Account): Promise<Account | undefined> {
+    return this.write((accounts) => {
+      const current = accounts.get(accountId);
+      return current ? change(current) : undefined;
+    });
+  }
+
+  /** Serialised read-modify-write: writes from this process never interleave. */
+  private write(next: (accounts: Map<string, Account>) => Account | undefined): Promise<Account | undefined> {
     const write = this.writeChain.then(async () => {
       const accounts = new Map(await this.load());
+      const account = next(accounts);
+      if (!account) return undefined;
       accounts.set(account.accountId, account);
       const shape: FileShape = { version: 1, accounts: Object.fromEntries(accounts) };
       await mkdir(this.dataDir, { recursive: true, mode: 0o700 });
@@ -50,6 +64,7 @@ export class FileAccountStore implements AccountStore {
       await writeFile(tmp, JSON.stringify(shape, null, 2), { mode: 0o600 });
       await rename(tmp, this.file);
       this.cache = undefined;
+      return account;
     });
     this.writeChain = write.catch(() => undefined);
     return write;

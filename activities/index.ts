@@ -1,3 +1,4 @@
+import { connectionActivities } from './connections';
 import { contactActivities } from './contacts';
 import { KeapAccess } from './keap-access';
 import type { KeapAccessDeps } from './keap-access';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...orderActivities(access),
     ...tagActivities(access),
     ...productSyncActivities(access, deps),
+    ...connectionActivities(deps.accounts, deps.connections),
   };
 }
 

@@ -1,16 +1,21 @@
 /**
  * How activities reach an account's Keap: the account is looked up by id at call time (secrets never
- * enter workflow history), and every failure leaves through the one Keap error mapping.
+ * enter workflow history), OAuth access tokens are refreshed through the account workflow (which
+ * serialises refreshes), and every failure leaves through the one Keap error mapping.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Account, AccountStore } from '../accounts/account';
+import type { KeapConnections, RefreshOutcome } from '../accounts/connections';
 import { KeapClient } from '../keap/client';
-import type { KeapCallRecord } from '../keap/client';
-import { toActivityFailure } from '../keap/errors';
+import type { KeapAuth, KeapCallRecord } from '../keap/client';
+import { KeapApiError, needsReconnectFailure, toActivityFailure } from '../keap/errors';
 
 export interface KeapAccessDeps {
   accounts: AccountStore;
+  connections: KeapConnections;
+  /** Asks the account's workflow for a refresh (it serialises them); the worker wires a Temporal client. */
+  requestRefresh(accountId: string, usedGeneration: number): Promise<RefreshOutcome>;
   /** Base URL for accounts that do not set their own. */
   defaultKeapBaseUrl: string;
   keapTimeoutMs: number;
@@ -24,10 +29,13 @@ export interface KeapSession {
   appKey: string;
 }
 
+/** Refresh an access token this close to its expiry before using it. */
+const EXPIRY_MARGIN_MS = 60_000;
+
 export class KeapAccess {
   constructor(private readonly deps: KeapAccessDeps) {}
 
-  private async session(accountId: string): Promise<KeapSession> {
+  private async load(accountId: string): Promise<Account> {
     const account = await this.deps.accounts.get(accountId);
     if (!account) {
       throw ApplicationFailure.create({
@@ -36,23 +44,75 @@ export class KeapAccess {
         nonRetryable: true,
       });
     }
+    return account;
+  }
+
+  private async refreshed(accountId: string, usedGeneration: number): Promise<Account> {
+    const outcome = await this.deps.requestRefresh(accountId, usedGeneration);
+    if (outcome.status !== 'connected') throw needsReconnectFailure(accountId, outcome.reason ?? outcome.status);
+    return this.load(accountId);
+  }
+
+  private async session(accountId: string): Promise<KeapSession> {
+    let account = await this.load(accountId);
+    let keap = account.keap;
+    if (account.connection.status !== 'connected' || !keap) {
+      throw needsReconnectFailure(
+        accountId,
+        account.connection.reason ?? `the account is ${account.connection.status}`,
+      );
+    }
+    if (keap.type === 'oauth' && Date.parse(keap.expiresAt) - Date.now() < EXPIRY_MARGIN_MS) {
+      account = await this.refreshed(accountId, keap.generation);
+      keap = account.keap;
+      if (keap?.type !== 'oauth') throw needsReconnectFailure(accountId, 'the connection changed while refreshing');
+    }
+    const auth: KeapAuth =
+      keap.type === 'apiKey'
+        ? { type: 'apiKey', apiKey: keap.apiKey }
+        : { type: 'bearer', accessToken: keap.accessToken };
     const baseUrl = account.keapBaseUrl ?? this.deps.defaultKeapBaseUrl;
     const onKeapCall = this.deps.onKeapCall;
-    const keap = new KeapClient(
-      { baseUrl, auth: { type: 'apiKey', apiKey: account.keap.apiKey } },
+    const client = new KeapClient(
+      { baseUrl, auth },
       {
         timeoutMs: this.deps.keapTimeoutMs,
         signal: Context.current().cancellationSignal,
         onCall: onKeapCall ? (record) => onKeapCall({ ...record, accountId }) : undefined,
       },
     );
-    return { account, keap, appKey: `${accountId}@${baseUrl}` };
+    return { account, keap: client, appKey: `${accountId}@${baseUrl}` };
   }
 
-  /** Runs `work` with the account's Keap client; any failure becomes the right Temporal failure. */
+  /** A 401: an OAuth token is refreshed (once); an API key is marked broken, so orders wait for a reconnect. */
+  private async recoverFromUnauthorized(session: KeapSession): Promise<void> {
+    const credentials = session.account.keap;
+    if (credentials?.type === 'oauth') {
+      await this.refreshed(session.account.accountId, credentials.generation);
+      return;
+    }
+    const outcome = await this.deps.connections.markBroken(session.account, 'Keap rejected the API key (401)');
+    throw needsReconnectFailure(
+      session.account.accountId,
+      outcome.status === 'connected' ? 'unknown' : (outcome.reason ?? ''),
+    );
+  }
+
+  /**
+   * Runs `work` with the account's Keap client; any failure becomes the right Temporal failure. Work
+   * is retried once after a 401 and a token refresh, which is safe because every Keap step here
+   * looks before it writes.
+   */
   async run<T>(accountId: string, work: (session: KeapSession) => Promise<T>): Promise<T> {
     try {
-      return await work(await this.session(accountId));
+      const session = await this.session(accountId);
+      try {
+        return await work(session);
+      } catch (error) {
+        if (!(error instanceof KeapApiError) || error.kind !== 'unauthorized') throw error;
+        await this.recoverFromUnauthorized(session);
+        return await work(await this.session(accountId));
+      }
     } catch (error) {
       throw toActivityFailure(error);
     }

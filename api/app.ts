@@ -7,6 +7,7 @@ import { requireBearerToken } from './auth';
 import { errorHandler, HttpError, notFound } from './errors';
 import { buildOpenApiDocument } from './openapi';
 import type { OrderGateway } from './order-gateway';
+import type { AccountService } from './account-service';
 import { accountRoutes } from './routes/accounts';
 import { orderRoutes } from './routes/orders';
 import type { CheckoutGateway } from './checkout-gateway';
@@ -15,6 +16,7 @@ import { stripeWebhookRouter } from './stripe/webhook-route';
 
 export interface AppDeps {
   accounts: AccountStore;
+  accountService: AccountService;
   orders: OrderGateway;
   /** Checkout product sync; its routes are served when set. */
   checkouts?: CheckoutGateway;
@@ -64,7 +66,7 @@ export function createApp(deps: AppDeps): express.Express {
   v1.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });
-  v1.use(accountRoutes(deps.accounts));
+  v1.use(accountRoutes(deps.accountService));
   v1.use(orderRoutes(deps.accounts, deps.orders));
   if (deps.checkouts) v1.use(checkoutRoutes(deps.accounts, deps.checkouts));
   app.use('/v1', v1);

@@ -22,6 +22,7 @@ import type { OrderRequest } from '../common/order-schema';
 import type { OrderWorkflowArgs, PlaceOrderRequest } from '../workflows/order-definitions';
 import {
   cancelSignal,
+  keapReconnectedSignal,
   lifecycleQuery,
   ORDER_CONFLICT_FAILURE,
   paymentFailedSignal,
@@ -155,6 +156,24 @@ export class OrderGateway {
       if (error instanceof WorkflowExecutionAlreadyStartedError) return 'closed';
       throw error;
     }
+  }
+
+  /**
+   * Wakes the account's orders that wait for a Keap reconnect. Visibility is eventually consistent,
+   * so an order it misses re-checks by itself within 15 minutes.
+   */
+  async resumeWaitingOrders(accountId: string): Promise<number> {
+    let resumed = 0;
+    const query = `${SA_ACCOUNT_ID.name} = "${accountId}" AND ${SA_STATUS.name} = "WaitingForReconnect" AND ExecutionStatus = "Running"`;
+    for await (const wf of this.client.workflow.list({ query })) {
+      try {
+        await this.client.workflow.getHandle(wf.workflowId).signal(keapReconnectedSignal);
+        resumed += 1;
+      } catch (error) {
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+      }
+    }
+    return resumed;
   }
 
   /** The lifecycle, or undefined when no such order workflow exists. */

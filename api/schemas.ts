@@ -5,46 +5,94 @@ import { resourceIdSchema } from '../common/order-schema';
 export const accountIdParams = z.strictObject({ accountId: resourceIdSchema });
 export const orderParams = z.strictObject({ accountId: resourceIdSchema, orderId: resourceIdSchema });
 
+const secret = z.string().trim().min(8).max(4096);
+
+export const keapCredentialsInputSchema = z
+  .union([
+    z.strictObject({ apiKey: secret.max(512).meta({ description: 'Keap API key (Service Account Key or PAT)' }) }),
+    z.strictObject({
+      oauth: z.union([
+        z
+          .strictObject({ code: z.string().trim().min(1).max(2048), redirectUri: z.url().optional() })
+          .meta({ description: "An authorization code from Keap's OAuth consent screen, exchanged at once" }),
+        z
+          .strictObject({
+            accessToken: secret,
+            refreshToken: secret,
+            expiresIn: z.number().int().min(1).max(31_536_000),
+          })
+          .meta({ description: 'An existing token pair to import (expiresIn in seconds)' }),
+      ]),
+    }),
+  ])
+  .meta({ id: 'KeapCredentialsInput' });
+
+const settingsFields = {
+  keapBaseUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .meta({
+      description: "Keap API base URL; defaults to the deployment's (Keap production: https://api.keap.com/crm)",
+    }),
+  salesSyncEnabled: z.boolean(),
+  paymentMethodType: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .meta({ description: 'Name of the Manual Payment Type configured in Keap, used for recorded payments' }),
+  gracePeriodDays: z
+    .number()
+    .int()
+    .min(0)
+    .max(60)
+    .meta({ description: 'Days after an installment or renewal is due before the order turns PastDue' }),
+  pastDueTag: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .meta({ description: 'Keap tag applied to the contact while an order is PastDue or PaymentFailed' }),
+};
+
+/** PATCH: settings only (credentials change through PUT), at least one of them. */
+export const accountPatchSchema = z
+  .strictObject({
+    keapBaseUrl: settingsFields.keapBaseUrl.optional(),
+    salesSyncEnabled: settingsFields.salesSyncEnabled.optional(),
+    paymentMethodType: settingsFields.paymentMethodType.optional(),
+    gracePeriodDays: settingsFields.gracePeriodDays.optional(),
+    pastDueTag: settingsFields.pastDueTag.optional(),
+  })
+  .refine((patch) => Object.keys(patch).length > 0, 'name at least one setting to change')
+  .meta({ id: 'AccountPatch' });
+
 export const accountPutSchema = z
   .strictObject({
-    keap: z.strictObject({
-      apiKey: z.string().trim().min(8).max(512).meta({ description: 'Keap API key (Service Account Key or PAT)' }),
-    }),
-    keapBaseUrl: z
-      .url({ protocol: /^https?$/ })
-      .max(2048)
-      .optional()
-      .meta({
-        description: "Keap API base URL; defaults to the deployment's (Keap production: https://api.keap.com/crm)",
-      }),
-    salesSyncEnabled: z.boolean(),
-    paymentMethodType: z
-      .string()
-      .trim()
-      .min(1)
-      .max(100)
-      .meta({ description: 'Name of the Manual Payment Type configured in Keap, used for recorded payments' }),
-    gracePeriodDays: z
-      .number()
-      .int()
-      .min(0)
-      .max(60)
-      .default(3)
-      .meta({ description: 'Days after an installment or renewal is due before the order turns PastDue' }),
-    pastDueTag: z
-      .string()
-      .trim()
-      .min(1)
-      .max(100)
-      .optional()
-      .meta({ description: 'Keap tag applied to the contact while an order is PastDue or PaymentFailed' }),
+    keap: keapCredentialsInputSchema,
+    keapBaseUrl: settingsFields.keapBaseUrl.optional(),
+    salesSyncEnabled: settingsFields.salesSyncEnabled,
+    paymentMethodType: settingsFields.paymentMethodType,
+    gracePeriodDays: settingsFields.gracePeriodDays.default(3),
+    pastDueTag: settingsFields.pastDueTag.optional(),
   })
   .meta({ id: 'AccountPut' });
 
 export const accountResponseSchema = z
   .object({
     accountId: z.string(),
-    keap: z.object({ apiKey: z.string().meta({ description: 'Redacted' }) }),
+    keap: z
+      .union([
+        z.object({ type: z.literal('apiKey'), apiKey: z.string().meta({ description: 'Redacted' }) }),
+        z.object({ type: z.literal('oauth'), expiresAt: z.string() }),
+      ])
+      .optional()
+      .meta({ description: 'Absent while disconnected; never a secret' }),
+    connection: z.object({
+      status: z.enum(['connected', 'needs_reconnect', 'disconnected']),
+      reason: z.string().optional(),
+      since: z.string(),
+    }),
     keapBaseUrl: z.string().optional(),
     salesSyncEnabled: z.boolean(),
     paymentMethodType: z.string(),

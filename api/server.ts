@@ -5,6 +5,10 @@ import type { Client } from '@temporalio/client';
 import type { AccountStore } from '../accounts/account';
 import type { Config } from '../common/config';
 import type { Logger } from '../common/logger';
+import { AccountWorkflowClient } from '../accounts/account-workflow-client';
+import { KeapConnections } from '../accounts/connections';
+import { KeapOAuthClient } from '../keap/oauth';
+import { AccountService } from './account-service';
 import { createApp } from './app';
 import { OrderGateway } from './order-gateway';
 import type { CheckoutStore } from '../checkouts/store';
@@ -18,7 +22,10 @@ export interface RunningApi {
 }
 
 export function startApi(options: {
-  config: Pick<Config, 'api' | 'stripe'> & { temporal: { taskQueue: string } };
+  config: Pick<Config, 'api' | 'stripe'> & {
+    temporal: { taskQueue: string };
+    keap: Pick<Config['keap'], 'oauth' | 'timeoutMs'>;
+  };
   /** Workflow options, e.g. a low continue-as-new threshold in tests. */
   orderWorkflowOptions?: ConstructorParameters<typeof OrderGateway>[2];
   client: Client;
@@ -30,12 +37,28 @@ export function startApi(options: {
 }): Promise<RunningApi> {
   const { config, client, accounts, logger } = options;
   const secret = config.stripe.webhookSecret;
+  const orders = new OrderGateway(client, config.temporal.taskQueue, options.orderWorkflowOptions);
+  const oauth = config.keap.oauth;
+  const checkouts =
+    options.checkouts &&
+    new CheckoutGateway(client, config.temporal.taskQueue, options.checkouts, options.checkoutOptions);
+  const accountService = new AccountService({
+    accounts,
+    connections: new KeapConnections(
+      accounts,
+      oauth ? new KeapOAuthClient(oauth, { timeoutMs: config.keap.timeoutMs }) : undefined,
+    ),
+    accountWorkflows: new AccountWorkflowClient(client, config.temporal.taskQueue),
+    orders,
+    oauthRedirectUri: oauth?.redirectUri,
+    // Turning Sales Sync on (or reconnecting) syncs every published checkout: no republish chore.
+    resyncCheckouts: checkouts ? (accountId) => checkouts.resyncAll(accountId) : undefined,
+  });
   const app = createApp({
     accounts,
-    checkouts:
-      options.checkouts &&
-      new CheckoutGateway(client, config.temporal.taskQueue, options.checkouts, options.checkoutOptions),
-    orders: new OrderGateway(client, config.temporal.taskQueue, options.orderWorkflowOptions),
+    checkouts,
+    accountService,
+    orders,
     stripeWebhook: secret ? { secret, toleranceSeconds: config.stripe.toleranceSeconds } : undefined,
     apiToken: config.api.token,
     maxBodyBytes: config.api.maxBodyBytes,

@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { KEAP_PRODUCTION_BASE_URL } from '../keap/client';
+import { KEAP_TOKEN_URL } from '../keap/oauth';
 
 const DEV_API_TOKEN = 'dev-token-change-me';
 /** Zero-config development signing secret for Stripe webhooks; production must set its own. */
@@ -47,6 +48,10 @@ const envSchema = z.object({
   KEAP_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   KEAP_SANDBOX: bool.default(true),
   KEAP_SANDBOX_PORT: port.default(8099),
+  KEAP_OAUTH_TOKEN_URL: optionalText.pipe(z.url().optional()),
+  KEAP_CLIENT_ID: optionalText,
+  KEAP_CLIENT_SECRET: optionalText,
+  KEAP_OAUTH_REDIRECT_URI: optionalText.pipe(z.url().optional()),
   STRIPE_WEBHOOK_SECRET: optionalText,
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
 });
@@ -75,6 +80,8 @@ export interface Config {
     defaultBaseUrl: string;
     timeoutMs: number;
     sandbox: { enabled: boolean; port: number };
+    /** The Keap OAuth app; unset (no KEAP_CLIENT_ID / KEAP_CLIENT_SECRET) means API-key connections only. */
+    oauth?: { tokenUrl: string; clientId: string; clientSecret: string; redirectUri?: string };
   };
 }
 
@@ -130,6 +137,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       defaultBaseUrl: e.KEAP_BASE_URL ?? KEAP_PRODUCTION_BASE_URL,
       timeoutMs: e.KEAP_TIMEOUT_MS,
       sandbox: { enabled: e.KEAP_SANDBOX && !e.KEAP_BASE_URL, port: e.KEAP_SANDBOX_PORT },
+      oauth:
+        e.KEAP_CLIENT_ID && e.KEAP_CLIENT_SECRET
+          ? {
+              tokenUrl: e.KEAP_OAUTH_TOKEN_URL ?? KEAP_TOKEN_URL,
+              clientId: e.KEAP_CLIENT_ID,
+              clientSecret: e.KEAP_CLIENT_SECRET,
+              redirectUri: e.KEAP_OAUTH_REDIRECT_URI,
+            }
+          : undefined,
     },
   };
 }

@@ -23,6 +23,8 @@ const redactPaths = [...SECRET_KEYS, ...PII_KEYS]
   .flatMap((key) => [key, `*.${key}`, `*.*.${key}`])
   .concat(['req.headers.authorization', 'req.headers["x-keap-api-key"]', 'req.headers["stripe-signature"]']);
 
-export function createLogger(level: string, name = 'sales-sync'): Logger {
-  return pino({ name, level, redact: { paths: redactPaths, censor: '[redacted]' } });
+/** `destination` lets tests capture what would be written (to check nothing secret is). */
+export function createLogger(level: string, name = 'sales-sync', destination?: pino.DestinationStream): Logger {
+  const options = { name, level, redact: { paths: redactPaths, censor: '[redacted]' } };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -15,6 +15,8 @@ export type OrderStatus =
   | 'SyncDisabled'
   | 'Syncing'
   | 'NeedsAttention'
+  /** The account's Keap connection is broken; the order waits for the merchant to reconnect, then resumes. */
+  | 'WaitingForReconnect'
   /** One-time order written and paid. */
   | 'Paid'
   /** Subscription in its trial: contact synced, no Keap order until the first payment. */

@@ -4,6 +4,7 @@
  * other 4xx are not, and carry Keap's own message so an operator can act on it.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { KEAP_FAILURE_TYPE } from '../common/failure-types';
 import type { KeapErrorBody } from './types';
 
 export type KeapErrorKind =
@@ -135,11 +136,15 @@ export function errorFromFetchFailure(operation: string, error: unknown, timedOu
       );
 }
 
-/** Failure type names an operator sees in the Temporal UI; workflows match on them. */
-export const KEAP_FAILURE_TYPE = {
-  retryable: 'KeapTransientError',
-  rejected: 'KeapRejectedError',
-} as const;
+export { KEAP_FAILURE_TYPE };
+
+export function needsReconnectFailure(accountId: string, reason: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: `The Keap connection of account ${accountId} needs the merchant to reconnect: ${reason}`,
+    type: KEAP_FAILURE_TYPE.needsReconnect,
+    nonRetryable: true,
+  });
+}
 
 /** Converts anything an activity throws while talking to Keap into the right Temporal failure. */
 export function toActivityFailure(error: unknown): ApplicationFailure {

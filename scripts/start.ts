@@ -13,7 +13,8 @@ import { loadConfig } from '../common/config';
 import { createLogger } from '../common/logger';
 import { onShutdown } from '../common/shutdown';
 import { connectClient, connectWorker, temporalAddress } from '../common/temporal-connection';
-import { startKeapSandbox } from '../keap-sandbox';
+import { DEFAULT_OAUTH_CLIENT, startKeapSandbox } from '../keap-sandbox';
+import { buildActivityDeps } from '../workers/activity-deps';
 import { createSalesSyncWorker } from '../workers/worker';
 import { startDevServer } from './temporal-dev-server';
 
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
   }
 
   let keapBaseUrl = config.keap.defaultBaseUrl;
+  let oauth = config.keap.oauth;
   let sandboxKey: string | undefined;
   if (config.keap.sandbox.enabled) {
     // Persisted beside the Temporal database, so a restart keeps the Keap records workflows point at.
@@ -54,6 +56,13 @@ async function main(): Promise<void> {
     shutdown.add('Keap sandbox', () => sandbox.close());
     keapBaseUrl = sandbox.url;
     sandboxKey = sandbox.apiKeys[0];
+    // Without a Keap OAuth app configured, OAuth connections go to the sandbox's own token endpoint.
+    oauth ??= {
+      tokenUrl: new URL('/token', sandbox.url).toString(),
+      clientId: DEFAULT_OAUTH_CLIENT.clientId,
+      clientSecret: DEFAULT_OAUTH_CLIENT.clientSecret,
+      redirectUri: `http://127.0.0.1:${config.api.port}/oauth/callback`,
+    };
     lines.push(`Keap sandbox         ${sandbox.url} (API key "${sandboxKey}"; set KEAP_BASE_URL to use real Keap)`);
   } else {
     lines.push(`Keap                 ${keapBaseUrl} (default for accounts without keapBaseUrl)`);
@@ -61,13 +70,22 @@ async function main(): Promise<void> {
 
   const accounts = new FileAccountStore(config.dataDir);
   const checkouts = new FileCheckoutStore(config.dataDir);
+  const client = await connectClient(config.temporal);
+  shutdown.add('Temporal client', () => client.connection.close());
   const workerConnection = await connectWorker(config.temporal);
   const worker = await createSalesSyncWorker({
     connection: workerConnection,
     checkouts,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities: { accounts, defaultKeapBaseUrl: keapBaseUrl, keapTimeoutMs: config.keap.timeoutMs },
+    activities: buildActivityDeps({
+      accounts,
+      client,
+      taskQueue: config.temporal.taskQueue,
+      oauth,
+      defaultKeapBaseUrl: keapBaseUrl,
+      keapTimeoutMs: config.keap.timeoutMs,
+    }),
   });
   const workerRunning = worker.run();
   shutdown.add('worker', async () => {
@@ -77,9 +95,13 @@ async function main(): Promise<void> {
     await workerConnection.close();
   });
 
-  const client = await connectClient(config.temporal);
-  shutdown.add('Temporal client', () => client.connection.close());
-  const api = await startApi({ config, client, accounts, checkouts, logger });
+  const api = await startApi({
+    config: { ...config, keap: { ...config.keap, oauth } },
+    client,
+    accounts,
+    checkouts,
+    logger,
+  });
   shutdown.add('API', () => api.close());
   lines.push(
     `Sales Sync API       ${api.url} (Authorization: Bearer ${config.api.tokenIsDevDefault ? config.api.token : '<SALES_SYNC_API_TOKEN>'})`,

@@ -61,7 +61,11 @@ describe('HTTP API', function () {
       assert.equal(read.status, 200);
       assert.equal(read.body.salesSyncEnabled, false);
       assert.ok(!JSON.stringify(read.body).includes('secret-value'));
-      assert.equal((await stack.accounts.get(id))?.keap.apiKey, 'KeapAK-secret-value-1234', 'stored intact');
+      assert.deepEqual(
+        (await stack.accounts.get(id))?.keap,
+        { type: 'apiKey', apiKey: 'KeapAK-secret-value-1234' },
+        'stored intact',
+      );
     });
 
     it('answers 404 for an unknown account and 400 for bad account bodies', async () => {

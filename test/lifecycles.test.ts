@@ -227,17 +227,26 @@ describe('payment plans and subscriptions (time-skipping)', function () {
 
     await advanceTo(start + 7 * DAY + 2 * DAY + 60_000);
     let lc = await until(account, order.orderId, (l) => l.status === 'PastDue', 'PastDue');
-    const tags = async () =>
-      (await keap(`/contacts/${lc.keapContactId}/tags`)).tags?.map((t: any) => t.tag?.name ?? t.name) ?? [];
-    assert.deepEqual(await tags(), ['Sales Sync: past due']);
+    // The status shows first and the tag follows in the next activity, so tags are awaited, not sampled.
+    const tagsBecome = async (expected: string[]) => {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const tags =
+          (await keap(`/contacts/${lc.keapContactId}/tags`)).tags?.map((t: any) => t.tag?.name ?? t.name) ?? [];
+        if (JSON.stringify(tags) === JSON.stringify(expected)) return;
+        if (Date.now() > deadline) assert.deepEqual(tags, expected);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await tagsBecome(['Sales Sync: past due']);
 
     await gateway.deliver(account.accountId, order.orderId, {
       kind: 'payment',
       payment: payment(`in_${order.orderId}_2`, 5_000, await now()),
     });
     lc = await until(account, order.orderId, (l) => l.installments?.paid === 2, 'the late installment');
-    assert.equal(lc.status, 'AwaitingInstallment');
-    assert.deepEqual(await tags(), []);
+    await tagsBecome([]);
+    lc = await until(account, order.orderId, (l) => l.status === 'AwaitingInstallment', 'AwaitingInstallment');
 
     await gateway.deliver(account.accountId, order.orderId, {
       kind: 'payment_failed',
@@ -251,13 +260,13 @@ describe('payment plans and subscriptions (time-skipping)', function () {
     });
     lc = await until(account, order.orderId, (l) => l.status === 'PaymentFailed', 'PaymentFailed');
     assert.equal(lc.failures.length, 1);
-    assert.deepEqual(await tags(), ['Sales Sync: past due']);
+    await tagsBecome(['Sales Sync: past due']);
     await gateway.deliver(account.accountId, order.orderId, {
       kind: 'payment',
       payment: payment(`in_${order.orderId}_3`, 5_000, await now()),
     });
     lc = await until(account, order.orderId, (l) => l.status === 'PaidInFull', 'PaidInFull');
-    assert.deepEqual(await tags(), []);
+    await tagsBecome([]);
     assert.equal((await keap(`/orders/${lc.keapOrderId}`)).status, 'PAID');
   });
 

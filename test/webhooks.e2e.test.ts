@@ -111,7 +111,10 @@ describe('Stripe webhooks end to end', function () {
     const failed = await waitForStatus(stack, accountId, orderId, 'PaymentFailed');
     const tags = async () =>
       (await keapGet(stack, `/contacts/${failed.keapContactId}/tags`)).tags.map((t: any) => t.tag.name);
-    assert.deepEqual(await tags(), ['Sales Sync: payment failed']);
+    // The status shows first; the tag follows in the next activity.
+    await waitFor('the payment-failed tag', async () =>
+      (await tags()).includes('Sales Sync: payment failed') ? true : undefined,
+    );
     await post(invoicePaid(routing, { invoiceId: `in_${orderId}_2`, amount: 2_900 }));
     await waitFor('the renewal', async () => {
       const res = await stack.call('GET', `/v1/accounts/${accountId}/orders/${orderId}`);

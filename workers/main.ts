@@ -4,23 +4,29 @@ import { FileCheckoutStore } from '../checkouts/file-store';
 import { loadConfig } from '../common/config';
 import { createLogger } from '../common/logger';
 import { onShutdown } from '../common/shutdown';
-import { connectWorker, temporalAddress } from '../common/temporal-connection';
+import { connectClient, connectWorker, temporalAddress } from '../common/temporal-connection';
+import { buildActivityDeps } from './activity-deps';
 import { createSalesSyncWorker } from './worker';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'worker');
   const connection = await connectWorker(config.temporal);
+  // Activities ask the account workflow for serialised token refreshes through a client.
+  const client = await connectClient(config.temporal);
   const worker = await createSalesSyncWorker({
     connection,
     namespace: config.temporal.namespace,
     checkouts: new FileCheckoutStore(config.dataDir),
     taskQueue: config.temporal.taskQueue,
-    activities: {
+    activities: buildActivityDeps({
       accounts: new FileAccountStore(config.dataDir),
+      client,
+      taskQueue: config.temporal.taskQueue,
+      oauth: config.keap.oauth,
       defaultKeapBaseUrl: config.keap.defaultBaseUrl,
       keapTimeoutMs: config.keap.timeoutMs,
-    },
+    }),
   });
   logger.info(`worker polling ${config.temporal.taskQueue} on ${temporalAddress(config.temporal)}`);
   const running = worker.run();
@@ -29,6 +35,7 @@ async function main(): Promise<void> {
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await running;
     await connection.close();
+    await client.connection.close();
   });
   await running;
 }

@@ -2,3 +2,4 @@
 export { orderWorkflow } from './order-workflow';
 export { checkoutSyncWorkflow } from './checkout-sync-workflow';
 export { checkoutResyncWorkflow } from './checkout-resync-workflow';
+export { accountWorkflow } from './account-workflow';

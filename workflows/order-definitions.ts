@@ -57,5 +57,7 @@ export const cancelSignal = defineSignal<[CancellationEvent]>('cancel');
 export const refundSignal = defineSignal<[RefundEvent]>('refund');
 /** An operator fixed what Keap rejected (NeedsAttention) and asks the order to try again. */
 export const resumeSignal = defineSignal('resume');
+/** The merchant reconnected Keap: orders waiting for it (WaitingForReconnect) try again now. */
+export const keapReconnectedSignal = defineSignal('keapReconnected');
 
 export const lifecycleQuery = defineQuery<OrderLifecycle>('lifecycle');

@@ -15,6 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { KEAP_FAILURE_TYPE } from '../common/failure-types';
 import { formatMoney } from '../common/money';
 import type { OrderLifecycle, OrderStatus, RecordedPayment } from '../common/order';
 import { keapOrderKey } from '../common/order';
@@ -24,6 +25,7 @@ import { keap } from './keap-activities';
 import type { CarriedOrderState, InboxEvent, OrderWorkflowArgs, PlaceOrderRequest } from './order-definitions';
 import {
   cancelSignal,
+  keapReconnectedSignal,
   lifecycleQuery,
   ORDER_CONFLICT_FAILURE,
   paymentFailedSignal,
@@ -51,6 +53,7 @@ export class OrderRun {
   /** Whether the past-due tag is on the contact now. */
   private tagged: boolean;
   private resumeRequested = false;
+  private reconnected = false;
   private lastSearchableStatus?: OrderStatus;
 
   constructor(private readonly args: OrderWorkflowArgs) {
@@ -129,6 +132,9 @@ export class OrderRun {
     setHandler(resumeSignal, () => {
       this.resumeRequested = true;
     });
+    setHandler(keapReconnectedSignal, () => {
+      this.reconnected = true;
+    });
   }
 
   /** Marks a payment id as handled (the order's own checkout payment), so a webhook copy is ignored. */
@@ -187,7 +193,11 @@ export class OrderRun {
     return pairs;
   }
 
-  /** Runs one Keap step; a rejection waits in NeedsAttention for a resume, then tries again. */
+  /**
+   * Runs one Keap step. A broken Keap connection waits in WaitingForReconnect until the merchant
+   * reconnects (or, in case that signal is missed, re-checks every 15 minutes); any other rejection
+   * waits in NeedsAttention for an operator's resume. Then the step tries again.
+   */
   async step<T>(name: string, run: () => Promise<T>): Promise<T> {
     for (;;) {
       try {
@@ -196,6 +206,15 @@ export class OrderRun {
         if (!(error instanceof ActivityFailure)) throw error;
         const before = this.lifecycle.status;
         const message = rejectionMessage(error);
+        if (error.cause instanceof ApplicationFailure && error.cause.type === KEAP_FAILURE_TYPE.needsReconnect) {
+          this.lifecycle.attention = { step: name, error: message, since: nowIso() };
+          this.setStatus('WaitingForReconnect', `${name} is waiting for the Keap connection: ${message}`);
+          this.reconnected = false;
+          await condition(() => this.reconnected, '15 minutes', { summary: 'wait for the merchant to reconnect Keap' });
+          this.lifecycle.attention = undefined;
+          this.setStatus(before, `retrying ${name} on the Keap connection`);
+          continue;
+        }
         this.lifecycle.attention = { step: name, error: message, since: nowIso() };
         this.setStatus(
           'NeedsAttention',

@@ -17,8 +17,9 @@ import { startApi } from '../../api/server';
 import type { RunningApi } from '../../api/server';
 import { createLogger } from '../../common/logger';
 import { temporalCliPath } from '../../common/temporal-binaries';
-import { startKeapSandbox } from '../../keap-sandbox';
+import { DEFAULT_OAUTH_CLIENT, startKeapSandbox } from '../../keap-sandbox';
 import type { KeapSandbox } from '../../keap-sandbox';
+import { buildActivityDeps } from '../../workers/activity-deps';
 import { createSalesSyncWorker, WORKFLOWS_PATH } from '../../workers/worker';
 import { SALES_SYNC_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
@@ -34,6 +35,8 @@ export interface Stack {
   accounts: FileAccountStore;
   checkouts: FileCheckoutStore;
   worker: Worker;
+  /** Everything the API logged so far. */
+  logs(): string;
   /** Calls the API with the bearer token; returns status and parsed JSON. */
   call(
     method: string,
@@ -42,6 +45,18 @@ export interface Stack {
     init?: { token?: string | null; headers?: Record<string, string>; rawBody?: string },
   ): Promise<{ status: number; body: any; headers: Headers }>;
   stop(): Promise<void>;
+}
+
+export const OAUTH_REDIRECT_URI = 'https://merchant.example/keap/callback';
+
+/** The sandbox's own OAuth app, as the deployment's Keap OAuth configuration. */
+export function sandboxOAuth(sandbox: KeapSandbox) {
+  return {
+    tokenUrl: sandbox.oauth.tokenUrl,
+    clientId: DEFAULT_OAUTH_CLIENT.clientId,
+    clientSecret: DEFAULT_OAUTH_CLIENT.clientSecret,
+    redirectUri: OAUTH_REDIRECT_URI,
+  };
 }
 
 let started: Promise<Stack> | undefined;
@@ -59,7 +74,9 @@ export async function stopStack(): Promise<void> {
 async function startStack(): Promise<Stack> {
   installTestRuntime();
   const dataDir = await mkdtemp(join(tmpdir(), 'sales-sync-test-'));
-  const logger = createLogger(process.env.LOG_LEVEL ?? 'silent');
+  // Every API log line is kept (at debug level) so tests can check that nothing secret is logged.
+  const logLines: string[] = [];
+  const logger = createLogger('debug', 'sales-sync-test', { write: (line: string) => void logLines.push(line) });
   const [env, sandbox, workflowBundle] = await Promise.all([
     TestWorkflowEnvironment.createLocal({
       server: {
@@ -79,7 +96,14 @@ async function startStack(): Promise<Stack> {
     taskQueue: TASK_QUEUE,
     workflowBundle,
     checkouts,
-    activities: { accounts, defaultKeapBaseUrl: sandbox.url, keapTimeoutMs: 5_000 },
+    activities: buildActivityDeps({
+      accounts,
+      client: env.client,
+      taskQueue: TASK_QUEUE,
+      oauth: sandboxOAuth(sandbox),
+      defaultKeapBaseUrl: sandbox.url,
+      keapTimeoutMs: 5_000,
+    }),
   });
   const workerRunning = worker.run();
   const api = await startApi({
@@ -87,6 +111,7 @@ async function startStack(): Promise<Stack> {
       api: { host: '127.0.0.1', port: 0, token: API_TOKEN, tokenIsDevDefault: false, maxBodyBytes: 64 * 1024 },
       temporal: { taskQueue: TASK_QUEUE },
       stripe: { webhookSecret: STRIPE_WEBHOOK_SECRET, webhookSecretIsDevDefault: false, toleranceSeconds: 300 },
+      keap: { oauth: sandboxOAuth(sandbox), timeoutMs: 5_000 },
     },
     client: env.client,
     accounts,
@@ -124,6 +149,7 @@ async function startStack(): Promise<Stack> {
     accounts,
     checkouts,
     worker,
+    logs: () => logLines.join(''),
     call,
     async stop() {
       await api.close();

@@ -14,7 +14,9 @@ import { FileAccountStore } from '../../accounts/file-store';
 import { temporalTestServerPath } from '../../common/temporal-binaries';
 import { startKeapSandbox } from '../../keap-sandbox';
 import type { KeapSandbox } from '../../keap-sandbox';
+import { buildActivityDeps } from '../../workers/activity-deps';
 import { createSalesSyncWorker, WORKFLOWS_PATH } from '../../workers/worker';
+import { sandboxOAuth } from './stack';
 import { SALES_SYNC_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { temporal } from '@temporalio/proto';
 
@@ -55,7 +57,14 @@ export async function startTimeSkippingStack(): Promise<TimeSkippingStack> {
     namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle,
-    activities: { accounts, defaultKeapBaseUrl: sandbox.url, keapTimeoutMs: 5_000 },
+    activities: buildActivityDeps({
+      accounts,
+      client: env.client,
+      taskQueue,
+      oauth: sandboxOAuth(sandbox),
+      defaultKeapBaseUrl: sandbox.url,
+      keapTimeoutMs: 5_000,
+    }),
   });
   const running = worker.run();
   return {
@@ -68,7 +77,8 @@ export async function startTimeSkippingStack(): Promise<TimeSkippingStack> {
       const now = new Date().toISOString();
       const account: Account = {
         accountId,
-        keap: { apiKey: sandbox.apiKey },
+        keap: { type: 'apiKey', apiKey: sandbox.apiKey },
+        connection: { status: 'connected', since: now },
         salesSyncEnabled: true,
         paymentMethodType: 'Stripe',
         gracePeriodDays: 3,

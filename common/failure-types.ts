@@ -1,0 +1,10 @@
+/**
+ * Failure type names an operator sees in the Temporal UI; activities raise them, workflows match on
+ * them. Dependency-free, so workflow code can import it.
+ */
+export const KEAP_FAILURE_TYPE = {
+  retryable: 'KeapTransientError',
+  rejected: 'KeapRejectedError',
+  /** The account's Keap connection is broken (refused refresh, rejected key, disconnected): wait for a reconnect. */
+  needsReconnect: 'KeapNeedsReconnect',
+} as const;
