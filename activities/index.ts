@@ -16,7 +16,7 @@ export function createActivities(deps: ActivityDeps) {
   const access = new KeapAccess(deps);
   return {
     ...contactActivities(access),
-    ...productActivities(access),
+    ...productActivities(access, deps.checkouts),
     ...orderActivities(access),
     ...tagActivities(access),
     ...productSyncActivities(access, deps),

@@ -1,8 +1,11 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { CheckoutStore } from '../checkouts/store';
 import type { KeapAccess } from './keap-access';
 
 export interface EnsureProductsInput {
   accountId: string;
-  items: { sku: string; name: string; unitAmount: number }[];
+  /** A line bought through a checkout uses the product that checkout's sync wrote to Keap. */
+  items: { sku: string; name: string; unitAmount: number; checkoutId?: string }[];
 }
 
 /** Keap product id per SKU. */
@@ -30,8 +33,25 @@ class ProductIdCache {
   }
 }
 
-export function productActivities(access: KeapAccess, cacheTtlMs = 10 * 60_000) {
+/** How often an order re-checks whether its checkout's product sync has finished. */
+const CHECKOUT_SYNC_POLL = '2 seconds';
+
+export function productActivities(access: KeapAccess, checkouts?: CheckoutStore, cacheTtlMs = 10 * 60_000) {
   const cache = new ProductIdCache(cacheTtlMs);
+
+  /**
+   * The checkout's own product, never one of ours: creating it here could race the checkout's sync
+   * into a second product for the SKU. Until that sync has written it, the order waits (retries).
+   */
+  async function checkoutProduct(accountId: string, checkoutId: string): Promise<string> {
+    const sync = await checkouts?.getSync(accountId, checkoutId);
+    if (sync?.keapProductId) return sync.keapProductId;
+    throw ApplicationFailure.create({
+      type: 'WaitingForCheckoutSync',
+      message: `Waiting for checkout ${checkoutId}'s product to be synced to Keap${sync?.reason ? ` (${sync.reason})` : ''}`,
+      nextRetryDelay: CHECKOUT_SYNC_POLL,
+    });
+  }
   return {
     /** Finds each SKU's Keap product, creating it at the charged price if missing. Safe to retry. */
     async ensureProducts({ accountId, items }: EnsureProductsInput): Promise<ProductIdsBySku> {
@@ -39,6 +59,10 @@ export function productActivities(access: KeapAccess, cacheTtlMs = 10 * 60_000) 
         const bySku = new Map(items.map((item) => [item.sku, item]));
         const ids: ProductIdsBySku = {};
         for (const [sku, item] of bySku) {
+          if (item.checkoutId !== undefined) {
+            ids[sku] = await checkoutProduct(accountId, item.checkoutId);
+            continue;
+          }
           ids[sku] = await cache.get(`${appKey}|${sku}`, async () => {
             const found = await keap.findProductBySku(sku);
             if (found) return found.id;

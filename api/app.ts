@@ -67,7 +67,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(openApiDocument);
   });
   v1.use(accountRoutes(deps.accountService));
-  v1.use(orderRoutes(deps.accounts, deps.orders));
+  v1.use(orderRoutes(deps.accounts, deps.orders, deps.checkouts));
   if (deps.checkouts) v1.use(checkoutRoutes(deps.accounts, deps.checkouts));
   app.use('/v1', v1);
 

@@ -67,10 +67,21 @@ export const customerSchema = z
 
 export const lineItemSchema = z
   .strictObject({
-    sku: text(64).meta({ description: 'Stable product SKU; the Keap product is found or created by it' }),
+    sku: text(64).optional().meta({
+      description:
+        "Stable product SKU; the Keap product is found or created by it. Optional with checkoutId: the checkout's SKU",
+    }),
+    checkoutId: resourceIdSchema.optional().meta({
+      description:
+        "The published checkout this line was bought through: the line uses that checkout's synced Keap product",
+    }),
     name: text(255),
     quantity: z.number().int().min(1).max(10_000),
     unitAmount: minorUnitsSchema.meta({ description: 'Price actually charged per unit, in minor units' }),
+  })
+  .refine((item) => item.sku !== undefined || item.checkoutId !== undefined, {
+    path: ['sku'],
+    message: 'is required unless the line names its checkoutId',
   })
   .meta({ id: 'LineItem' });
 
@@ -138,10 +149,15 @@ export const orderRequestSchema = z
 
 export type Address = z.output<typeof addressSchema>;
 export type Customer = z.output<typeof customerSchema>;
-export type LineItem = z.output<typeof lineItemSchema>;
+export type LineItemInput = z.output<typeof lineItemSchema>;
+/** A line once its checkout (if any) is resolved: it always has its SKU. */
+export type LineItem = LineItemInput & { sku: string };
 export type Plan = z.output<typeof planSchema>;
 export type PaymentPlan = z.output<typeof paymentPlanSchema>;
 export type SubscriptionPlan = z.output<typeof subscriptionPlanSchema>;
 export type Interval = z.output<typeof intervalSchema>;
 export type PaymentInput = z.output<typeof paymentSchema>;
-export type OrderRequest = z.output<typeof orderRequestSchema>;
+/** An order as posted: lines may name a checkout instead of a SKU. */
+export type OrderInput = z.output<typeof orderRequestSchema>;
+/** An order as its workflow gets it: every line has its SKU. */
+export type OrderRequest = Omit<OrderInput, 'items'> & { items: LineItem[] };

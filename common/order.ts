@@ -3,7 +3,7 @@
  * (types only from the schema module) so it is safe inside Temporal's workflow sandbox.
  */
 import type { PaymentSequence, RefundEvent } from './order-events';
-import type { LineItem, OrderRequest } from './order-schema';
+import type { LineItem, OrderInput, OrderRequest } from './order-schema';
 
 export type PlanType = OrderRequest['plan']['type'];
 
@@ -97,7 +97,7 @@ export function orderTotal(order: OrderRequest): number {
  * Money rules the schema cannot express: what was paid must agree with what the order says was
  * charged. Each problem names the field. Empty means consistent.
  */
-export function orderAmountProblems(order: OrderRequest): { path: string; message: string }[] {
+export function orderAmountProblems(order: OrderInput): { path: string; message: string }[] {
   const total = itemsTotal(order.items);
   const problems: { path: string; message: string }[] = [];
   const plan = order.plan;

@@ -44,6 +44,10 @@ describe('workflow replay of saved histories', function () {
   it('keeps histories of every lifecycle, including a continue-as-new chain', () => {
     const files = readdirSync(dir);
     for (const lifecycle of [
+      'account-oauth',
+      'checkout-sync',
+      'checkout-resync',
+      'one-time-waiting-for-reconnect',
       'one-time-paid',
       'one-time-needs-attention',
       'sync-disabled',
@@ -67,7 +71,12 @@ describe('workflow replay of saved histories', function () {
 
   it('fails when the workflow changes incompatibly (negative control)', async () => {
     const { failures } = await replay(require.resolve('./fixtures/changed-workflow'));
-    assert.equal(failures.length, savedHistories().length, 'every history must fail against the changed code');
-    assert.match(failures[0]!, /[Nn]ondetermin/);
+    const orderHistories = savedHistories().filter((h) => h.workflowId.startsWith('order:'));
+    assert.deepEqual(
+      failures.map((f) => f.split(':')[0]).sort(),
+      orderHistories.map((h) => h.workflowId.split(':')[0]).sort(),
+      'exactly the order histories fail against the changed order workflow',
+    );
+    for (const failure of failures) assert.match(failure, /[Nn]ondetermin/);
   });
 });

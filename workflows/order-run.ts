@@ -251,7 +251,7 @@ export class OrderRun {
    * payment is delivered.
    */
   async writeOrder(
-    lines: Pick<LineItem, 'sku' | 'name' | 'quantity' | 'unitAmount'>[],
+    lines: Pick<LineItem, 'sku' | 'name' | 'quantity' | 'unitAmount' | 'checkoutId'>[],
     title: string,
     renewalOf?: string,
   ) {
@@ -260,7 +260,7 @@ export class OrderRun {
     const productIds = await this.step('ensureProducts', () =>
       keap.ensureProducts({
         accountId: this.accountId,
-        items: lines.map(({ sku, name, unitAmount }) => ({ sku, name, unitAmount })),
+        items: lines.map(({ sku, name, unitAmount, checkoutId }) => ({ sku, name, unitAmount, checkoutId })),
       }),
     );
     return this.step('createKeapOrder', () =>

@@ -2,13 +2,52 @@ import { Router } from 'express';
 import type { AccountStore } from '../../accounts/account';
 import { orderWorkflowId, orderAmountProblems } from '../../common/order';
 import type { OrderEvent } from '../../common/order-events';
+import type { LineItem, OrderInput, OrderRequest } from '../../common/order-schema';
 import { orderRequestSchema, paymentSchema } from '../../common/order-schema';
+import type { CheckoutGateway } from '../checkout-gateway';
 import { HttpError } from '../errors';
 import type { OrderGateway } from '../order-gateway';
 import { accountIdParams, cancelRequestSchema, orderParams } from '../schemas';
 import { parseOrReject } from '../validate';
 
-export function orderRoutes(accounts: AccountStore, orders: OrderGateway): Router {
+/**
+ * Gives every line its SKU: a line bought through a checkout uses that checkout's product (synced by
+ * SKU), and a checkout whose product is not synced yet is synced now; the order waits for it.
+ */
+async function resolveLines(
+  accountId: string,
+  input: OrderInput,
+  checkouts: CheckoutGateway | undefined,
+): Promise<OrderRequest> {
+  const items: LineItem[] = [];
+  const toSync = new Set<string>();
+  for (const [index, item] of input.items.entries()) {
+    if (item.checkoutId === undefined) {
+      items.push({ ...item, sku: item.sku as string });
+      continue;
+    }
+    const checkout = checkouts ? await checkouts.get(accountId, item.checkoutId) : undefined;
+    if (!checkout) {
+      throw new HttpError(
+        422,
+        'unknown_checkout',
+        `items.${index}.checkoutId: checkout ${item.checkoutId} was never published`,
+        [{ path: `items.${index}.checkoutId`, message: 'was never published' }],
+      );
+    }
+    if (item.sku !== undefined && item.sku !== checkout.sku) {
+      throw new HttpError(422, 'sku_mismatch', `items.${index}.sku must be the checkout's SKU, ${checkout.sku}`, [
+        { path: `items.${index}.sku`, message: `must be ${checkout.sku}` },
+      ]);
+    }
+    if (checkout.status !== 'Synced' && checkout.status !== 'Deactivated') toSync.add(item.checkoutId);
+    items.push({ ...item, sku: checkout.sku });
+  }
+  for (const checkoutId of toSync) await checkouts?.publish(accountId, checkoutId);
+  return { ...input, items };
+}
+
+export function orderRoutes(accounts: AccountStore, orders: OrderGateway, checkouts?: CheckoutGateway): Router {
   const router = Router();
 
   async function requireAccount(accountId: string) {
@@ -21,13 +60,14 @@ export function orderRoutes(accounts: AccountStore, orders: OrderGateway): Route
 
   router.post('/accounts/:accountId/orders', async (req, res) => {
     const { accountId } = parseOrReject(accountIdParams, req.params, 'path');
-    const order = parseOrReject(orderRequestSchema, req.body, 'order');
-    const problems = orderAmountProblems(order);
+    const input = parseOrReject(orderRequestSchema, req.body, 'order');
+    const problems = orderAmountProblems(input);
     if (problems.length > 0) {
       const summary = problems.map((p) => `${p.path} ${p.message}`).join('; ');
       throw new HttpError(422, 'amount_mismatch', `The amounts do not agree: ${summary}`, problems);
     }
     const account = await requireAccount(accountId);
+    const order = await resolveLines(accountId, input, checkouts);
     const result = await orders.submit(account, order);
     if (result.outcome === 'conflict') {
       throw new HttpError(

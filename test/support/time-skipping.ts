@@ -11,6 +11,7 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { installTestRuntime } from './runtime';
 import type { Account } from '../../accounts/account';
 import { FileAccountStore } from '../../accounts/file-store';
+import { FileCheckoutStore } from '../../checkouts/file-store';
 import { temporalTestServerPath } from '../../common/temporal-binaries';
 import { startKeapSandbox } from '../../keap-sandbox';
 import type { KeapSandbox } from '../../keap-sandbox';
@@ -24,6 +25,7 @@ export interface TimeSkippingStack {
   env: TestWorkflowEnvironment;
   sandbox: KeapSandbox;
   accounts: FileAccountStore;
+  checkouts: FileCheckoutStore;
   worker: Worker;
   taskQueue: string;
   addAccount(accountId: string, overrides?: Partial<Account>): Promise<Account>;
@@ -51,12 +53,14 @@ export async function startTimeSkippingStack(): Promise<TimeSkippingStack> {
     ),
   });
   const accounts = new FileAccountStore(dataDir);
+  const checkouts = new FileCheckoutStore(dataDir);
   const taskQueue = 'sales-sync-time-skipping';
   const worker = await createSalesSyncWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle,
+    checkouts,
     activities: buildActivityDeps({
       accounts,
       client: env.client,
@@ -71,6 +75,7 @@ export async function startTimeSkippingStack(): Promise<TimeSkippingStack> {
     env,
     sandbox,
     accounts,
+    checkouts,
     worker,
     taskQueue,
     async addAccount(accountId, overrides = {}) {
