@@ -243,7 +243,7 @@ export function productSyncActivities(access: KeapAccess, deps: ProductSyncDeps)
         });
       }
       if (!account.salesSyncEnabled) {
-        const reason = 'Sales Sync is turned off for this account; publish the checkout again once it is on.';
+        const reason = 'Sales Sync is turned off for this account; the checkout syncs by itself when it is turned on.';
         await store.putSync(ref.accountId, ref.checkoutId, {
           ...keptIds(previous),
           version: stored.version,
