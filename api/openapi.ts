@@ -17,6 +17,7 @@ import {
   cancelRequestSchema,
   errorResponseSchema,
   eventAcceptedSchema,
+  orderResumedSchema,
   healthSchema,
   orderAcceptedSchema,
   orderLifecycleSchema,
@@ -85,6 +86,17 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     security,
     request: { params: orderParams, body: { content: { 'application/json': { schema: cancelRequestSchema } } } },
     responses: { 202: json(eventAcceptedSchema, 'Handed to the order'), ...errors(400, 401, 404, 409, 413, 415) },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/accounts/{accountId}/orders/{orderId}/resume',
+    summary: 'Retry the step Keap rejected, after an operator fixed its cause (the order must be NeedsAttention)',
+    security,
+    request: { params: orderParams },
+    responses: {
+      202: json(orderResumedSchema, 'The order retries its step'),
+      ...errors(400, 401, 404, 409),
+    },
   });
   registry.registerPath({
     method: 'get',

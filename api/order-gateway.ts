@@ -29,6 +29,7 @@ import {
   paymentSignal,
   placeOrderUpdate,
   refundSignal,
+  resumeSignal,
 } from '../workflows/order-definitions';
 import type { orderWorkflow } from '../workflows/order-workflow';
 import { SA_ACCOUNT_ID, SA_CUSTOMER_EMAIL, SA_PLAN_TYPE, SA_STATUS } from '../workflows/search-attributes';
@@ -156,6 +157,16 @@ export class OrderGateway {
       if (error instanceof WorkflowExecutionAlreadyStartedError) return 'closed';
       throw error;
     }
+  }
+
+  /** An operator fixed what Keap rejected: the order (in NeedsAttention) tries its step again. */
+  async resume(accountId: string, orderId: string): Promise<'resumed' | 'not_waiting' | 'not_found'> {
+    const lifecycle = await this.lifecycle(accountId, orderId);
+    if (!lifecycle) return 'not_found';
+    if (lifecycle.status !== 'NeedsAttention' && lifecycle.status !== 'WaitingForReconnect') return 'not_waiting';
+    const handle = this.client.workflow.getHandle(orderWorkflowId(accountId, orderId));
+    await handle.signal(lifecycle.status === 'NeedsAttention' ? resumeSignal : keapReconnectedSignal);
+    return 'resumed';
   }
 
   /**

@@ -181,3 +181,7 @@ export const cancelRequestSchema = z
 export const eventAcceptedSchema = z
   .object({ workflowId: z.string(), delivered: z.boolean(), duplicate: z.boolean().optional() })
   .meta({ id: 'EventAccepted' });
+
+export const orderResumedSchema = z
+  .object({ workflowId: z.string(), resumed: z.literal(true) })
+  .meta({ id: 'OrderResumed' });

@@ -155,8 +155,12 @@ describe('one-time orders end to end', function () {
     const parked = await waitForStatus(stack, accountId, order.orderId, 'NeedsAttention');
     assert.equal(parked.attention.step, 'recordKeapPayment');
     assert.match(parked.attention.error, /createPaymentForAnOrder failed with 400/);
-    await stack.client.workflow.getHandle(parked.workflowId).signal('resume');
+    const resumed = await stack.call('POST', `/v1/accounts/${accountId}/orders/${order.orderId}/resume`);
+    assert.equal(resumed.status, 202);
     await waitForStatus(stack, accountId, order.orderId, 'Paid');
+    const again = await stack.call('POST', `/v1/accounts/${accountId}/orders/${order.orderId}/resume`);
+    assert.equal(again.status, 409);
+    assert.equal(again.body.error.code, 'order_not_waiting');
     const orders = await keapOrdersForEmail(stack, order.customer.email);
     assert.equal(orders.length, 1);
     assert.equal((await keapGet(stack, `/orders/${orders[0].id}/payments`)).invoice_order_payments.length, 1);

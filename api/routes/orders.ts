@@ -123,6 +123,25 @@ export function orderRoutes(accounts: AccountStore, orders: OrderGateway, checko
     res.status(202).location(statusUrl(accountId, orderId)).json(body);
   });
 
+  router.post('/accounts/:accountId/orders/:orderId/resume', async (req, res) => {
+    const { accountId, orderId } = parseOrReject(orderParams, req.params, 'path');
+    await requireAccount(accountId);
+    const outcome = await orders.resume(accountId, orderId);
+    if (outcome === 'not_found')
+      throw new HttpError(404, 'order_not_found', `Order ${orderId} does not exist for account ${accountId}`);
+    if (outcome === 'not_waiting') {
+      throw new HttpError(
+        409,
+        'order_not_waiting',
+        `Order ${orderId} is not waiting for an operator (not NeedsAttention)`,
+      );
+    }
+    res
+      .status(202)
+      .location(statusUrl(accountId, orderId))
+      .json({ workflowId: orderWorkflowId(accountId, orderId), resumed: true });
+  });
+
   router.get('/accounts/:accountId/orders/:orderId', async (req, res) => {
     const { accountId, orderId } = parseOrReject(orderParams, req.params, 'path');
     await requireAccount(accountId);
