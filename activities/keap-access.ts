@@ -3,6 +3,7 @@
  * enter workflow history), OAuth access tokens are refreshed through the account workflow (which
  * serialises refreshes), and every failure leaves through the one Keap error mapping.
  */
+import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Account, AccountStore } from '../accounts/account';
@@ -10,6 +11,7 @@ import type { KeapConnections, RefreshOutcome } from '../accounts/connections';
 import { KeapClient } from '../keap/client';
 import type { KeapAuth, KeapCallRecord } from '../keap/client';
 import { KeapApiError, needsReconnectFailure, toActivityFailure } from '../keap/errors';
+import { KeapRateLimiters } from '../keap/rate-limiter';
 
 export interface KeapAccessDeps {
   accounts: AccountStore;
@@ -32,7 +34,12 @@ export interface KeapSession {
 /** Refresh an access token this close to its expiry before using it. */
 const EXPIRY_MARGIN_MS = 60_000;
 
+/** Keap's documented limits, until its headers say more: API keys 10/s, OAuth apps a 25/s spike arrest. */
+const INITIAL_RATE = { apiKey: 10, oauth: 25 } as const;
+
 export class KeapAccess {
+  private readonly limiters = new KeapRateLimiters();
+
   constructor(private readonly deps: KeapAccessDeps) {}
 
   private async load(accountId: string): Promise<Account> {
@@ -72,12 +79,19 @@ export class KeapAccess {
         ? { type: 'apiKey', apiKey: keap.apiKey }
         : { type: 'bearer', accessToken: keap.accessToken };
     const baseUrl = account.keapBaseUrl ?? this.deps.defaultKeapBaseUrl;
+    // Keap limits per API key and per OAuth connection; the key's hash names it without keeping it.
+    const credential =
+      keap.type === 'apiKey'
+        ? `key:${createHash('sha256').update(keap.apiKey).digest('hex').slice(0, 16)}`
+        : `oauth:${accountId}`;
+    const limiter = this.limiters.for(`${credential}@${baseUrl}`, INITIAL_RATE[keap.type]);
     const onKeapCall = this.deps.onKeapCall;
     const client = new KeapClient(
       { baseUrl, auth },
       {
         timeoutMs: this.deps.keapTimeoutMs,
         signal: Context.current().cancellationSignal,
+        limiter,
         onCall: onKeapCall ? (record) => onKeapCall({ ...record, accountId }) : undefined,
       },
     );

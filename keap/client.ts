@@ -2,7 +2,7 @@
  * The one Keap REST v2 client. Knows URLs, auth headers, JSON and error mapping; knows nothing of
  * orders or Temporal. Base URL per account, e.g. https://api.keap.com/crm (paths are /rest/v2/...).
  */
-import { errorFromFetchFailure, errorFromResponse } from './errors';
+import { errorFromFetchFailure, errorFromResponse, retryDelayFromHeaders } from './errors';
 import type {
   KeapContact,
   KeapContactField,
@@ -41,11 +41,19 @@ export interface KeapCallRecord {
   durationMs: number;
 }
 
+/** Paces calls per credential (keap/rate-limiter.ts). */
+export interface KeapCallLimiter {
+  acquire(signal?: AbortSignal): Promise<void>;
+  observe(status: number, headers: Headers, retryAfterMs?: number): void;
+}
+
 export interface KeapClientOptions {
   /** Per-request timeout; keep it below the activity's start-to-close timeout. */
   timeoutMs?: number;
   /** Aborts in-flight requests, e.g. the activity's cancellation signal. */
   signal?: AbortSignal;
+  /** Paces calls to stay under Keap's rate limits. */
+  limiter?: KeapCallLimiter;
   /** Observes every call (metrics, benchmarks). Must not throw. */
   onCall?: (record: KeapCallRecord) => void;
   fetch?: typeof fetch;
@@ -94,6 +102,12 @@ export class KeapClient {
     for (const [key, value] of Object.entries(spec.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
+    // Wait for this credential's slot first; the request timeout starts once the call may go.
+    try {
+      await this.options.limiter?.acquire(this.options.signal);
+    } catch (error) {
+      throw errorFromFetchFailure(spec.operation, error, false);
+    }
     const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 15_000);
     const signal = this.options.signal ? AbortSignal.any([timeout, this.options.signal]) : timeout;
     const started = performance.now();
@@ -119,6 +133,11 @@ export class KeapClient {
       throw errorFromFetchFailure(spec.operation, error, timeout.aborted);
     }
     record(response.status);
+    this.options.limiter?.observe(
+      response.status,
+      response.headers,
+      response.status === 429 ? retryDelayFromHeaders(response.headers) : undefined,
+    );
 
     let body: unknown = undefined;
     if (text) {
