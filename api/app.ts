@@ -4,6 +4,7 @@ import type { RequestHandler } from 'express';
 import type { AccountStore } from '../accounts/account';
 import type { Logger } from '../common/logger';
 import { requireBearerToken } from './auth';
+import { rejectCardData } from './card-data';
 import { errorHandler, HttpError, notFound } from './errors';
 import { buildOpenApiDocument } from './openapi';
 import type { OrderGateway } from './order-gateway';
@@ -63,6 +64,7 @@ export function createApp(deps: AppDeps): express.Express {
   }
   v1.use(requireBearerToken(deps.apiToken));
   v1.use(requireJsonBody, express.json({ limit: deps.maxBodyBytes, type: 'application/json', strict: true }));
+  v1.use(rejectCardData);
   v1.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });

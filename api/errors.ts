@@ -44,8 +44,15 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     } else {
       const type = (error as { type?: unknown } | null)?.type;
       const known = typeof type === 'string' ? BODY_ERRORS[type] : undefined;
+      const status = (error as { status?: unknown } | null)?.status;
       if (known) {
         http = new HttpError(known.status, known.code, known.message);
+      } else if (error instanceof URIError && status === 400) {
+        // Express's router could not percent-decode a path parameter (e.g. `/v1/accounts/%E0%A4%A`).
+        http = new HttpError(400, 'invalid_path', 'The request path is not valid percent-encoded UTF-8');
+      } else if (typeof status === 'number' && status >= 400 && status < 500) {
+        // Any other client error a middleware marked as such: a 4xx, never a 500 for bad input.
+        http = new HttpError(status, 'bad_request', 'The request could not be processed as sent');
       } else {
         logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
         http = new HttpError(500, 'internal_error', 'Something went wrong on our side; it has been logged.');
