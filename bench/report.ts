@@ -1,6 +1,7 @@
 /** Writes BENCHMARKS.md from a report: the figures, the goals met or missed, and bench/analysis.md (hand-written). */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { format, resolveConfig } from 'prettier';
 import type { BenchReport } from './report-types';
 
 const yes = (ok: boolean) => (ok ? '✅ met' : '❌ missed');
@@ -126,5 +127,7 @@ ${r.scale.phases.map((p) => `- up to ${p.upTo}: all POSTs answered in ${p.startS
 - open (running) subscription workflows at the end: ${r.scale.openSubscriptions}; API RSS ${r.scale.apiRssMiB} MiB
 
 ${analysis}`;
-  await writeFile(path, md);
+  // Formatted like the rest of the tree, so `npm run lint` (prettier --check .) stays green.
+  const options = (await resolveConfig(path)) ?? {};
+  await writeFile(path, await format(md, { ...options, parser: 'markdown' }));
 }
