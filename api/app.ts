@@ -3,7 +3,9 @@ import express from 'express';
 import type { RequestHandler } from 'express';
 import type { AccountStore } from '../accounts/account';
 import type { Logger } from '../common/logger';
+import type { PayloadCodec } from '@temporalio/common';
 import { requireBearerToken } from './auth';
+import { codecRoutes } from './codec-routes';
 import { rejectCardData } from './card-data';
 import { errorHandler, HttpError, notFound } from './errors';
 import { buildOpenApiDocument } from './openapi';
@@ -24,6 +26,8 @@ export interface AppDeps {
   apiToken: string;
   maxBodyBytes: number;
   logger: Logger;
+  /** The payload codec endpoint for the Temporal UI, when payloads are encrypted. */
+  codec?: { codec: PayloadCodec; allowedOrigins: string[]; requireAuth: boolean };
   /** Stripe webhooks are served only when a signing secret is configured. */
   stripeWebhook?: { secret: string; toleranceSeconds: number };
 }
@@ -72,6 +76,13 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use(orderRoutes(deps.accounts, deps.orders, deps.checkouts));
   if (deps.checkouts) v1.use(checkoutRoutes(deps.accounts, deps.checkouts));
   app.use('/v1', v1);
+  if (deps.codec) {
+    const { codec, allowedOrigins, requireAuth } = deps.codec;
+    app.use(
+      '/codec',
+      codecRoutes({ codec, allowedOrigins, requireAuth: requireAuth ? requireBearerToken(deps.apiToken) : undefined }),
+    );
+  }
 
   app.use(notFound);
   app.use(errorHandler(deps.logger));

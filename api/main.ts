@@ -2,6 +2,7 @@
 import { FileAccountStore } from '../accounts/file-store';
 import { FileCheckoutStore } from '../checkouts/file-store';
 import { loadConfig } from '../common/config';
+import { encryptedDataConverter } from '../common/payload-codec';
 import { createLogger } from '../common/logger';
 import { onShutdown } from '../common/shutdown';
 import { connectClient } from '../common/temporal-connection';
@@ -11,13 +12,16 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'api');
   if (config.api.tokenIsDevDefault) logger.warn('SALES_SYNC_API_TOKEN is not set: using the development token');
-  const client = await connectClient(config.temporal);
+  const client = await connectClient(config.temporal, encryptedDataConverter(config.temporalPayloads.keys));
   const api = await startApi({
     config,
     client,
     accounts: new FileAccountStore(config.dataDir),
     checkouts: new FileCheckoutStore(config.dataDir),
     logger,
+    payloadKeys: config.temporalPayloads.keys,
+    codecAllowedOrigins: process.env.SALES_SYNC_CODEC_ALLOWED_ORIGINS?.split(',').filter(Boolean),
+    emailSearchAttribute: config.temporalPayloads.emailSearchAttribute,
   });
   const shutdown = onShutdown(logger);
   shutdown.add('temporal client', () => client.connection.close());

@@ -56,6 +56,7 @@ export class OrderGateway {
     private readonly client: Client,
     private readonly taskQueue: string,
     private readonly workflowOptions: Pick<OrderWorkflowArgs, 'continueAsNewAfterEvents'> = {},
+    private readonly indexing: { emailSearchAttribute: boolean } = { emailSearchAttribute: true },
   ) {}
 
   private args(accountId: string, orderId: string): OrderWorkflowArgs {
@@ -67,7 +68,11 @@ export class OrderGateway {
     const request: PlaceOrderRequest = {
       order,
       salesSyncEnabled: account.salesSyncEnabled,
-      settings: { gracePeriodDays: account.gracePeriodDays, pastDueTag: account.pastDueTag },
+      settings: {
+        gracePeriodDays: account.gracePeriodDays,
+        pastDueTag: account.pastDueTag,
+        emailSearchAttribute: this.indexing.emailSearchAttribute,
+      },
       contentFingerprint: contentFingerprint(order),
       receivedAt: new Date().toISOString(),
     };
@@ -81,7 +86,7 @@ export class OrderGateway {
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       typedSearchAttributes: [
         { key: SA_ACCOUNT_ID, value: account.accountId },
-        { key: SA_CUSTOMER_EMAIL, value: order.customer.email },
+        ...(this.indexing.emailSearchAttribute ? [{ key: SA_CUSTOMER_EMAIL, value: order.customer.email }] : []),
         { key: SA_PLAN_TYPE, value: order.plan.type },
         { key: SA_STATUS, value: 'Received' },
       ],

@@ -10,6 +10,8 @@ import { KeapConnections } from '../accounts/connections';
 import { KeapOAuthClient } from '../keap/oauth';
 import { AccountService } from './account-service';
 import { createApp } from './app';
+import { AesGcmPayloadCodec } from '../common/payload-codec';
+import type { PayloadKey } from '../common/payload-codec';
 import { OrderGateway } from './order-gateway';
 import type { CheckoutStore } from '../checkouts/store';
 import { CheckoutGateway } from './checkout-gateway';
@@ -26,6 +28,12 @@ export function startApi(options: {
     temporal: { taskQueue: string };
     keap: Pick<Config['keap'], 'oauth' | 'timeoutMs'>;
   };
+  /** Payload encryption keys: serves the codec endpoint for the Temporal UI. */
+  payloadKeys?: PayloadKey[];
+  /** Web UI origins allowed to call the codec endpoint. */
+  codecAllowedOrigins?: string[];
+  /** Index the customer's email as a search attribute (else it only exists encrypted). */
+  emailSearchAttribute?: boolean;
   /** Workflow options, e.g. a low continue-as-new threshold in tests. */
   orderWorkflowOptions?: ConstructorParameters<typeof OrderGateway>[2];
   client: Client;
@@ -37,7 +45,9 @@ export function startApi(options: {
 }): Promise<RunningApi> {
   const { config, client, accounts, logger } = options;
   const secret = config.stripe.webhookSecret;
-  const orders = new OrderGateway(client, config.temporal.taskQueue, options.orderWorkflowOptions);
+  const orders = new OrderGateway(client, config.temporal.taskQueue, options.orderWorkflowOptions, {
+    emailSearchAttribute: options.emailSearchAttribute ?? true,
+  });
   const oauth = config.keap.oauth;
   const checkouts =
     options.checkouts &&
@@ -60,6 +70,13 @@ export function startApi(options: {
     accountService,
     orders,
     stripeWebhook: secret ? { secret, toleranceSeconds: config.stripe.toleranceSeconds } : undefined,
+    codec: options.payloadKeys
+      ? {
+          codec: new AesGcmPayloadCodec(options.payloadKeys),
+          allowedOrigins: options.codecAllowedOrigins ?? [],
+          requireAuth: !config.api.tokenIsDevDefault,
+        }
+      : undefined,
     apiToken: config.api.token,
     maxBodyBytes: config.api.maxBodyBytes,
     logger,

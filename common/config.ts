@@ -8,6 +8,8 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { KEAP_PRODUCTION_BASE_URL } from '../keap/client';
 import { KEAP_TOKEN_URL } from '../keap/oauth';
+import { parsePayloadKeys } from './payload-codec';
+import type { PayloadKey } from './payload-codec';
 
 const DEV_API_TOKEN = 'dev-token-change-me';
 /** Zero-config development signing secret for Stripe webhooks; production must set its own. */
@@ -52,6 +54,8 @@ const envSchema = z.object({
   KEAP_CLIENT_ID: optionalText,
   KEAP_CLIENT_SECRET: optionalText,
   KEAP_OAUTH_REDIRECT_URI: optionalText.pipe(z.url().optional()),
+  SALES_SYNC_PAYLOAD_KEYS: optionalText,
+  SALES_SYNC_EMAIL_SEARCH_ATTRIBUTE: bool.default(true),
   STRIPE_WEBHOOK_SECRET: optionalText,
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
 });
@@ -71,6 +75,12 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   api: { host: string; port: number; token: string; tokenIsDevDefault: boolean; maxBodyBytes: number };
   dataDir: string;
+  temporalPayloads: {
+    /** `kid:base64key,...`, the first current; unset outside production means a generated dev key (npm start). */
+    keys?: PayloadKey[];
+    /** Whether the customer's email is a search attribute (the only place it is not encrypted). */
+    emailSearchAttribute: boolean;
+  };
   /** Unset in production without STRIPE_WEBHOOK_SECRET: the webhook route is then not served. */
   stripe: { webhookSecret?: string; webhookSecretIsDevDefault: boolean; toleranceSeconds: number };
   temporal: TemporalConfig;
@@ -98,6 +108,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
   if (production && !e.SALES_SYNC_API_TOKEN) throw new ConfigError('SALES_SYNC_API_TOKEN is required in production');
+  if (production && !e.SALES_SYNC_PAYLOAD_KEYS) {
+    throw new ConfigError('SALES_SYNC_PAYLOAD_KEYS is required in production (Temporal payloads carry customer data)');
+  }
   if (e.SALES_SYNC_API_TOKEN && e.SALES_SYNC_API_TOKEN.length < 16) {
     throw new ConfigError('SALES_SYNC_API_TOKEN must be at least 16 characters');
   }
@@ -113,6 +126,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBodyBytes: e.SALES_SYNC_MAX_BODY_BYTES,
     },
     dataDir: resolve(e.SALES_SYNC_DATA_DIR),
+    temporalPayloads: {
+      keys: e.SALES_SYNC_PAYLOAD_KEYS ? parsePayloadKeys(e.SALES_SYNC_PAYLOAD_KEYS) : undefined,
+      emailSearchAttribute: e.SALES_SYNC_EMAIL_SEARCH_ATTRIBUTE,
+    },
     stripe: {
       webhookSecret: e.STRIPE_WEBHOOK_SECRET ?? (production ? undefined : DEV_STRIPE_WEBHOOK_SECRET),
       webhookSecretIsDevDefault: !e.STRIPE_WEBHOOK_SECRET && !production,

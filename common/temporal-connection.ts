@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import type { TemporalConfig } from './config';
 
@@ -34,9 +35,9 @@ function commonOptions(config: TemporalConfig): CommonOptions {
   };
 }
 
-export async function connectClient(config: TemporalConfig): Promise<Client> {
+export async function connectClient(config: TemporalConfig, dataConverter?: DataConverter): Promise<Client> {
   const connection = await Connection.connect(commonOptions(config));
-  return new Client({ connection, namespace: config.namespace });
+  return new Client({ connection, namespace: config.namespace, dataConverter });
 }
 
 export function connectWorker(config: TemporalConfig): Promise<NativeConnection> {

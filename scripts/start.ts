@@ -13,6 +13,8 @@ import { loadConfig } from '../common/config';
 import { createLogger } from '../common/logger';
 import { onShutdown } from '../common/shutdown';
 import { connectClient, connectWorker, temporalAddress } from '../common/temporal-connection';
+import { loadOrCreateDevPayloadKeys } from '../common/dev-payload-key';
+import { encryptedDataConverter } from '../common/payload-codec';
 import { DEFAULT_OAUTH_CLIENT, startKeapSandbox } from '../keap-sandbox';
 import { buildActivityDeps } from '../workers/activity-deps';
 import { createSalesSyncWorker } from '../workers/worker';
@@ -24,6 +26,9 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const shutdown = onShutdown(logger);
   const lines: string[] = [];
+  // Payloads are encrypted in Temporal; the UI reads them through our codec endpoint.
+  const payloadKeys = config.temporalPayloads.keys ?? loadOrCreateDevPayloadKeys(config.dataDir);
+  const dataConverter = encryptedDataConverter(payloadKeys);
 
   let uiUrl: string | undefined;
   if (!config.temporal.address) {
@@ -34,6 +39,7 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       dbFile: join(config.dataDir, 'temporal.db'),
       logFile: join(config.dataDir, 'temporal.log'),
+      uiCodecEndpoint: `http://127.0.0.1:${config.api.port}/codec`,
     });
     shutdown.add('Temporal dev server', () => dev.stop());
     uiUrl = dev.uiUrl;
@@ -70,7 +76,7 @@ async function main(): Promise<void> {
 
   const accounts = new FileAccountStore(config.dataDir);
   const checkouts = new FileCheckoutStore(config.dataDir);
-  const client = await connectClient(config.temporal);
+  const client = await connectClient(config.temporal, dataConverter);
   shutdown.add('Temporal client', () => client.connection.close());
   const workerConnection = await connectWorker(config.temporal);
   const worker = await createSalesSyncWorker({
@@ -78,6 +84,7 @@ async function main(): Promise<void> {
     checkouts,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
+    dataConverter,
     activities: buildActivityDeps({
       accounts,
       client,
@@ -101,6 +108,12 @@ async function main(): Promise<void> {
     accounts,
     checkouts,
     logger,
+    payloadKeys,
+    codecAllowedOrigins: [
+      `http://127.0.0.1:${config.temporal.devServer.uiPort}`,
+      `http://localhost:${config.temporal.devServer.uiPort}`,
+    ],
+    emailSearchAttribute: config.temporalPayloads.emailSearchAttribute,
   });
   shutdown.add('API', () => api.close());
   lines.push(

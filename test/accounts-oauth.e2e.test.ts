@@ -9,7 +9,14 @@ import { AccountWorkflowClient } from '../accounts/account-workflow-client';
 import { accountWorkflowId } from '../workflows/account-definitions';
 import { getStack, OAUTH_REDIRECT_URI, sandboxOAuth, TASK_QUEUE } from './support/stack';
 import type { Stack } from './support/stack';
-import { keapOrdersForEmail, oneTimeOrder, uniqueId, waitFor, waitForStatus } from './support/fixtures';
+import {
+  keapOrdersForEmail,
+  oneTimeOrder,
+  storedHistoryText,
+  uniqueId,
+  waitFor,
+  waitForStatus,
+} from './support/fixtures';
 
 describe('Keap OAuth connections', function () {
   this.timeout(90_000);
@@ -96,7 +103,7 @@ describe('Keap OAuth connections', function () {
         const keap = await stored(accountId);
         return keap && keap.generation >= 2 ? keap : undefined;
       },
-      15_000,
+      40_000,
     );
     assert.notEqual(refreshed.refreshToken, pair.refreshToken, 'rotated');
     const connection = await accountWorkflows.connection(accountId);
@@ -212,9 +219,7 @@ describe('Keap OAuth connections', function () {
       stack.sandbox.apiKey,
     ];
     const histories = await Promise.all(
-      [accountWorkflowId(accountId), `order:${accountId}:${order.orderId}`].map(async (id) =>
-        JSON.stringify(await stack.client.workflow.getHandle(id).fetchHistory()),
-      ),
+      [accountWorkflowId(accountId), `order:${accountId}:${order.orderId}`].map((id) => storedHistoryText(stack, id)),
     );
     const account = JSON.stringify((await stack.call('GET', `/v1/accounts/${accountId}`)).body);
     for (const secret of secrets) {

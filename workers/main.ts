@@ -2,6 +2,7 @@
 import { FileAccountStore } from '../accounts/file-store';
 import { FileCheckoutStore } from '../checkouts/file-store';
 import { loadConfig } from '../common/config';
+import { encryptedDataConverter } from '../common/payload-codec';
 import { createLogger } from '../common/logger';
 import { onShutdown } from '../common/shutdown';
 import { connectClient, connectWorker, temporalAddress } from '../common/temporal-connection';
@@ -13,12 +14,13 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, 'worker');
   const connection = await connectWorker(config.temporal);
   // Activities ask the account workflow for serialised token refreshes through a client.
-  const client = await connectClient(config.temporal);
+  const client = await connectClient(config.temporal, encryptedDataConverter(config.temporalPayloads.keys));
   const worker = await createSalesSyncWorker({
     connection,
     namespace: config.temporal.namespace,
     checkouts: new FileCheckoutStore(config.dataDir),
     taskQueue: config.temporal.taskQueue,
+    dataConverter: encryptedDataConverter(config.temporalPayloads.keys),
     activities: buildActivityDeps({
       accounts: new FileAccountStore(config.dataDir),
       client,

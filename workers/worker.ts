@@ -12,6 +12,8 @@ export interface SalesSyncWorkerOptions {
   activities: ActivityDeps;
   /** Where the API stores published checkouts (checkout product sync); overrides `activities.checkouts`. */
   checkouts?: CheckoutStore;
+  /** The payload codec (encryption); the same on every client and worker of a namespace. */
+  dataConverter?: WorkerOptions['dataConverter'];
   /** A pre-built bundle (tests share one); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Concurrency limits; the SDK's defaults when unset. */
@@ -25,6 +27,7 @@ export function createSalesSyncWorker(options: SalesSyncWorkerOptions): Promise<
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
+    dataConverter: options.dataConverter,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({
       ...options.activities,

@@ -10,6 +10,8 @@ export interface OrderSettings {
   gracePeriodDays: number;
   /** A Keap tag applied to the contact while the order is PastDue or PaymentFailed, and removed after. */
   pastDueTag?: string;
+  /** False: the customer's email is not a search attribute (it then exists only encrypted). Absent means true. */
+  emailSearchAttribute?: boolean;
 }
 
 export interface PlaceOrderRequest {

@@ -187,7 +187,8 @@ export class OrderRun {
     if (!order) return [];
     const current = workflowInfo().typedSearchAttributes;
     const pairs: SearchAttributeUpdatePair[] = [];
-    if (current.get(SA_CUSTOMER_EMAIL) !== order.customer.email)
+    const indexEmail = this.placed?.settings.emailSearchAttribute !== false;
+    if (indexEmail && current.get(SA_CUSTOMER_EMAIL) !== order.customer.email)
       pairs.push({ key: SA_CUSTOMER_EMAIL, value: order.customer.email });
     if (current.get(SA_PLAN_TYPE) !== order.plan.type) pairs.push({ key: SA_PLAN_TYPE, value: order.plan.type });
     return pairs;

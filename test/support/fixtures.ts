@@ -102,3 +102,23 @@ export async function keapOrdersForEmail(stack: Stack, email: string): Promise<a
   }
   return orders;
 }
+
+/**
+ * A workflow's history as the server stores it (nothing decoded), as searchable text: payload bytes
+ * (which fetchHistory gives as base64 strings, or as bytes) are rendered as text, so a plaintext
+ * value would show; searching the JSON alone would never find one. `withSearchAttributes: false`
+ * leaves out the search attributes.
+ */
+export async function storedHistoryText(
+  stack: Stack,
+  workflowId: string,
+  withSearchAttributes = true,
+): Promise<string> {
+  const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+  return JSON.stringify(history, (key, value: unknown) => {
+    if (!withSearchAttributes && (key === 'searchAttributes' || key === 'indexedFields')) return undefined;
+    if (value instanceof Uint8Array) return Buffer.from(value).toString('latin1');
+    if (key === 'data' && typeof value === 'string') return Buffer.from(value, 'base64').toString('latin1');
+    return value;
+  });
+}

@@ -16,6 +16,7 @@ import { FileCheckoutStore } from '../../checkouts/file-store';
 import { startApi } from '../../api/server';
 import type { RunningApi } from '../../api/server';
 import { createLogger } from '../../common/logger';
+import { encryptedDataConverter, parsePayloadKeys } from '../../common/payload-codec';
 import { temporalCliPath } from '../../common/temporal-binaries';
 import { DEFAULT_OAUTH_CLIENT, startKeapSandbox } from '../../keap-sandbox';
 import type { KeapSandbox } from '../../keap-sandbox';
@@ -26,6 +27,9 @@ import { SALES_SYNC_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes'
 export const API_TOKEN = 'test-token-0123456789abcdef';
 export const TASK_QUEUE = 'sales-sync-test';
 export const STRIPE_WEBHOOK_SECRET = 'whsec_test_0123456789abcdef';
+/** Payloads are encrypted in tests as in production, so every test runs the codec. */
+export const PAYLOAD_KEYS = parsePayloadKeys(`test1:${Buffer.alloc(32, 7).toString('base64')}`);
+export const TEST_DATA_CONVERTER = encryptedDataConverter(PAYLOAD_KEYS);
 
 export interface Stack {
   env: TestWorkflowEnvironment;
@@ -84,6 +88,7 @@ async function startStack(): Promise<Stack> {
         ip: '127.0.0.1',
         searchAttributes: SALES_SYNC_SEARCH_ATTRIBUTES,
       },
+      client: { dataConverter: TEST_DATA_CONVERTER },
     }),
     startKeapSandbox({ port: 0 }),
     bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
@@ -95,6 +100,7 @@ async function startStack(): Promise<Stack> {
     namespace: env.namespace ?? 'default',
     taskQueue: TASK_QUEUE,
     workflowBundle,
+    dataConverter: TEST_DATA_CONVERTER,
     checkouts,
     activities: buildActivityDeps({
       accounts,
@@ -115,6 +121,8 @@ async function startStack(): Promise<Stack> {
     },
     client: env.client,
     accounts,
+    payloadKeys: PAYLOAD_KEYS,
+    codecAllowedOrigins: ['http://127.0.0.1:8233'],
     checkouts,
     // A checkout's workflow completes after 1 s without publishes (1 h in production), so tests also
     // cover a publish that starts a new run.
