@@ -53,36 +53,35 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     this.byId = new Map(keys.map((k) => [k.id, k.key]));
   }
 
-  encode(payloads: Payload[]): Promise<Payload[]> {
-    return Promise.resolve(
-      payloads.map((payload) => {
-        const iv = randomBytes(IV_BYTES);
-        const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
-        const plain = temporal.api.common.v1.Payload.encode(payload).finish();
-        const sealed = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-        return { metadata: { encoding: text(ENCRYPTED_ENCODING), [KEY_ID]: text(this.current.id) }, data: sealed };
-      }),
-    );
+  // Async (not Promise.resolve(map(...))): a failure must reject the promise, not throw synchronously.
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    await Promise.resolve();
+    return payloads.map((payload) => {
+      const iv = randomBytes(IV_BYTES);
+      const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
+      const plain = temporal.api.common.v1.Payload.encode(payload).finish();
+      const sealed = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+      return { metadata: { encoding: text(ENCRYPTED_ENCODING), [KEY_ID]: text(this.current.id) }, data: sealed };
+    });
   }
 
-  decode(payloads: Payload[]): Promise<Payload[]> {
-    return Promise.resolve(
-      payloads.map((payload) => {
-        // Payloads written before encryption was on stay readable.
-        if (str(payload.metadata?.encoding) !== ENCRYPTED_ENCODING) return payload;
-        const keyId = str(payload.metadata?.[KEY_ID]) ?? '';
-        const key = this.byId.get(keyId);
-        if (!key) throw new Error(`payload encrypted with unknown key id "${keyId}"`);
-        const data = Buffer.from(payload.data ?? new Uint8Array());
-        const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
-        decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-        const plain = Buffer.concat([
-          decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)),
-          decipher.final(),
-        ]);
-        return temporal.api.common.v1.Payload.decode(plain);
-      }),
-    );
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    await Promise.resolve();
+    return payloads.map((payload) => {
+      // Payloads written before encryption was on stay readable.
+      if (str(payload.metadata?.encoding) !== ENCRYPTED_ENCODING) return payload;
+      const keyId = str(payload.metadata?.[KEY_ID]) ?? '';
+      const key = this.byId.get(keyId);
+      if (!key) throw new Error(`payload encrypted with unknown key id "${keyId}"`);
+      const data = Buffer.from(payload.data ?? new Uint8Array());
+      const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
+      decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
+      const plain = Buffer.concat([
+        decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)),
+        decipher.final(),
+      ]);
+      return temporal.api.common.v1.Payload.decode(plain);
+    });
   }
 }
 
