@@ -30,7 +30,10 @@ export const checkoutSkuSchema = z
   .min(1)
   .max(MAX_SKU_LENGTH)
   // Keap's filter syntax gives ';' and '*' a meaning, so such a SKU could never be looked up exactly.
-  .regex(/^[^;*\p{Cc}]+$/u, 'must not contain ";", "*" or control characters')
+  // The control characters (Unicode Cc) are spelled out rather than `\p{Cc}` with the `u` flag, which
+  // the OpenAPI document cannot carry (its pattern came out as `…$/u`, matching nothing).
+  // eslint-disable-next-line no-control-regex -- control characters are what this pattern refuses
+  .regex(/^[^;*\u0000-\u001f\u007f-\u009f]+$/, 'must not contain ";", "*" or control characters')
   .meta({
     description: 'Keap product SKU; derived from the account and checkout ids when omitted',
     example: 'COURSE-1',
