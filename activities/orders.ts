@@ -4,6 +4,7 @@ import { keapPaymentMarker } from '../common/order';
 import type { KeapClient } from '../keap/client';
 import type { KeapCustomFieldMetaData, KeapOrder } from '../keap/types';
 import type { KeapAccess } from './keap-access';
+import { PromiseCache } from './promise-cache';
 import { mayHaveWrittenBefore } from './keap-access';
 
 /** Label of the order custom field that holds our idempotency key; created on first use. */
@@ -58,31 +59,15 @@ function snapshot(order: KeapOrder, created: boolean): KeapOrderSnapshot {
   };
 }
 
-/** Finds (or creates once per Keap app) the order custom field for our key; cached per worker. */
-class OrderKeyFields {
-  private readonly fields = new Map<string, Promise<KeapCustomFieldMetaData>>();
-
-  get(appKey: string, keap: KeapClient): Promise<KeapCustomFieldMetaData> {
-    let field = this.fields.get(appKey);
-    if (!field) {
-      field = (async () => {
-        const model = await keap.getOrderModel();
-        const existing = model.custom_fields?.find((f) => f.label === ORDER_KEY_FIELD_LABEL && f.field_name);
-        return existing ?? (await keap.createOrderCustomField(ORDER_KEY_FIELD_LABEL, 'TEXT'));
-      })();
-      this.fields.set(appKey, field);
-      field.catch(() => this.fields.delete(appKey));
-    }
-    return field;
-  }
-
-  forget(appKey: string): void {
-    this.fields.delete(appKey);
-  }
-}
-
 export function orderActivities(access: KeapAccess) {
-  const keyFields = new OrderKeyFields();
+  // The order custom field holding our key: found (or created once) per Keap app, then remembered.
+  const keyFields = new PromiseCache<KeapCustomFieldMetaData>();
+  const keyField = (appKey: string, keap: KeapClient) =>
+    keyFields.get(appKey, async () => {
+      const model = await keap.getOrderModel();
+      const existing = model.custom_fields?.find((f) => f.label === ORDER_KEY_FIELD_LABEL && f.field_name);
+      return existing ?? (await keap.createOrderCustomField(ORDER_KEY_FIELD_LABEL, 'TEXT'));
+    });
   return {
     /**
      * Creates the Keap order with our key in a custom field, unless an order with that key exists.
@@ -90,7 +75,7 @@ export function orderActivities(access: KeapAccess) {
      */
     async createKeapOrder(input: CreateKeapOrderInput): Promise<KeapOrderSnapshot> {
       return access.run(input.accountId, async ({ keap, appKey }) => {
-        const field = await keyFields.get(appKey, keap);
+        const field = await keyField(appKey, keap);
         if (!field.field_name) throw new Error(`Keap returned the ${ORDER_KEY_FIELD_LABEL} field without a field_name`);
         const [existing] = await keap.findOrdersByField(field.field_name, input.orderKey);
         if (existing) return snapshot(existing, false);

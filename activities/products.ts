@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { CheckoutStore } from '../checkouts/store';
 import type { KeapAccess } from './keap-access';
+import { PromiseCache } from './promise-cache';
 
 export interface EnsureProductsInput {
   accountId: string;
@@ -11,33 +12,12 @@ export interface EnsureProductsInput {
 /** Keap product id per SKU. */
 export type ProductIdsBySku = Record<string, string>;
 
-/**
- * Product ids rarely change, so a worker remembers them per Keap app and SKU for a while: repeat
- * orders cost no product calls, and a product deleted in Keap is looked up afresh after the TTL.
- * Concurrent lookups of one SKU share one promise, so two orders for a new product in this worker
- * create it once.
- */
-class ProductIdCache {
-  private readonly entries = new Map<string, { id: Promise<string>; expires: number }>();
-
-  constructor(private readonly ttlMs: number) {}
-
-  get(key: string, load: () => Promise<string>): Promise<string> {
-    const now = Date.now();
-    const entry = this.entries.get(key);
-    if (entry && entry.expires > now) return entry.id;
-    const id = load();
-    this.entries.set(key, { id, expires: now + this.ttlMs });
-    id.catch(() => this.entries.delete(key));
-    return id;
-  }
-}
-
 /** How often an order re-checks whether its checkout's product sync has finished. */
 const CHECKOUT_SYNC_POLL = '2 seconds';
 
 export function productActivities(access: KeapAccess, checkouts?: CheckoutStore, cacheTtlMs = 10 * 60_000) {
-  const cache = new ProductIdCache(cacheTtlMs);
+  // Product ids rarely change; a product deleted in Keap is looked up afresh after the TTL.
+  const cache = new PromiseCache<string>(cacheTtlMs);
 
   /**
    * The checkout's own product, never one of ours: creating it here could race the checkout's sync

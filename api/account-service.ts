@@ -25,6 +25,17 @@ export interface AccountServiceDeps {
   resyncCheckouts?: (accountId: string) => Promise<unknown>;
 }
 
+/** The one 404 for an unknown account, for every route that needs one. */
+export function accountNotFound(accountId: string): HttpError {
+  return new HttpError(404, 'account_not_found', `Account ${accountId} does not exist`);
+}
+
+export async function requireAccount(accounts: AccountStore, accountId: string): Promise<Account> {
+  const account = await accounts.get(accountId);
+  if (!account) throw accountNotFound(accountId);
+  return account;
+}
+
 export class AccountService {
   constructor(private readonly deps: AccountServiceDeps) {}
 
@@ -122,7 +133,7 @@ export class AccountService {
       ...patch,
       updatedAt: new Date().toISOString(),
     }));
-    if (!account) throw this.notFound(accountId);
+    if (!account) throw accountNotFound(accountId);
     if (account.salesSyncEnabled && !before.salesSyncEnabled) await this.deps.resyncCheckouts?.(accountId);
     return account;
   }
@@ -134,18 +145,12 @@ export class AccountService {
       connection: { status: 'disconnected', reason: 'the merchant disconnected Keap', since: new Date().toISOString() },
       updatedAt: new Date().toISOString(),
     }));
-    if (!account) throw this.notFound(accountId);
+    if (!account) throw accountNotFound(accountId);
     await this.connectionChanged(account, false);
     return account;
   }
 
-  async require(accountId: string): Promise<Account> {
-    const account = await this.deps.accounts.get(accountId);
-    if (!account) throw this.notFound(accountId);
-    return account;
-  }
-
-  private notFound(accountId: string): HttpError {
-    return new HttpError(404, 'account_not_found', `Account ${accountId} does not exist`);
+  require(accountId: string): Promise<Account> {
+    return requireAccount(this.deps.accounts, accountId);
   }
 }

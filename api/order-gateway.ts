@@ -51,6 +51,20 @@ function summaryOf(order: OrderRequest): string {
   }
 }
 
+/** The order workflow's signal for each kind of event. */
+function signalFor(event: OrderEvent): { signal: string; arg: unknown } {
+  switch (event.kind) {
+    case 'payment':
+      return { signal: paymentSignal.name, arg: event.payment };
+    case 'payment_failed':
+      return { signal: paymentFailedSignal.name, arg: event.failure };
+    case 'cancelled':
+      return { signal: cancelSignal.name, arg: event.cancellation };
+    case 'refund':
+      return { signal: refundSignal.name, arg: event.refund };
+  }
+}
+
 export class OrderGateway {
   constructor(
     private readonly client: Client,
@@ -124,39 +138,12 @@ export class OrderGateway {
       staticSummary: `Order ${orderId} (a payment event arrived before the order)`,
     };
     try {
-      switch (event.kind) {
-        case 'payment':
-          await this.client.workflow.signalWithStart<typeof orderWorkflow, [typeof event.payment]>('orderWorkflow', {
-            ...common,
-            signal: paymentSignal,
-            signalArgs: [event.payment],
-          });
-          break;
-        case 'payment_failed':
-          await this.client.workflow.signalWithStart<typeof orderWorkflow, [typeof event.failure]>('orderWorkflow', {
-            ...common,
-            signal: paymentFailedSignal,
-            signalArgs: [event.failure],
-          });
-          break;
-        case 'cancelled':
-          await this.client.workflow.signalWithStart<typeof orderWorkflow, [typeof event.cancellation]>(
-            'orderWorkflow',
-            {
-              ...common,
-              signal: cancelSignal,
-              signalArgs: [event.cancellation],
-            },
-          );
-          break;
-        case 'refund':
-          await this.client.workflow.signalWithStart<typeof orderWorkflow, [typeof event.refund]>('orderWorkflow', {
-            ...common,
-            signal: refundSignal,
-            signalArgs: [event.refund],
-          });
-          break;
-      }
+      const { signal, arg } = signalFor(event);
+      await this.client.workflow.signalWithStart<typeof orderWorkflow, [unknown]>('orderWorkflow', {
+        ...common,
+        signal,
+        signalArgs: [arg],
+      });
       return 'delivered';
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) return 'closed';

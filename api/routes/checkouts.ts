@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { AccountStore } from '../../accounts/account';
 import { checkoutParams, checkoutPutSchema, resyncParams } from '../../common/checkout-schema';
+import { requireAccount } from '../account-service';
 import type { CheckoutGateway } from '../checkout-gateway';
 import { checkoutUrl } from '../checkout-gateway';
 import { HttpError } from '../errors';
@@ -10,16 +11,11 @@ import { parseOrReject } from '../validate';
 export function checkoutRoutes(accounts: AccountStore, checkouts: CheckoutGateway): Router {
   const router = Router();
 
-  async function requireAccount(accountId: string): Promise<void> {
-    if (!(await accounts.get(accountId)))
-      throw new HttpError(404, 'account_not_found', `Account ${accountId} does not exist`);
-  }
-
   /** Publish (or unpublish, with active: false) a checkout: its Keap product is created or updated. */
   router.put('/accounts/:accountId/checkouts/:checkoutId', async (req, res) => {
     const { accountId, checkoutId } = parseOrReject(checkoutParams, req.params, 'path');
     const checkout = parseOrReject(checkoutPutSchema, req.body, 'checkout');
-    await requireAccount(accountId);
+    await requireAccount(accounts, accountId);
     const published = await checkouts.put(accountId, checkoutId, checkout);
     const url = checkoutUrl(accountId, checkoutId);
     res.status(202).location(url).json({
@@ -33,7 +29,7 @@ export function checkoutRoutes(accounts: AccountStore, checkouts: CheckoutGatewa
 
   router.get('/accounts/:accountId/checkouts/:checkoutId', async (req, res) => {
     const { accountId, checkoutId } = parseOrReject(checkoutParams, req.params, 'path');
-    await requireAccount(accountId);
+    await requireAccount(accounts, accountId);
     const view = await checkouts.get(accountId, checkoutId);
     if (!view)
       throw new HttpError(
@@ -47,14 +43,14 @@ export function checkoutRoutes(accounts: AccountStore, checkouts: CheckoutGatewa
   // Express 5 (path-to-regexp 8): the colon of the custom method is escaped.
   router.post('/accounts/:accountId/checkouts\\:resync', async (req, res) => {
     const { accountId } = parseOrReject(accountIdParams, req.params, 'path');
-    await requireAccount(accountId);
+    await requireAccount(accounts, accountId);
     const started = await checkouts.resyncAll(accountId);
     res.status(202).location(started.statusUrl).json(started);
   });
 
   router.get('/accounts/:accountId/resyncs/:resyncId', async (req, res) => {
     const { accountId, resyncId } = parseOrReject(resyncParams, req.params, 'path');
-    await requireAccount(accountId);
+    await requireAccount(accounts, accountId);
     const progress = await checkouts.resyncProgress(accountId, resyncId);
     if (!progress)
       throw new HttpError(404, 'resync_not_found', `Resync ${resyncId} does not exist for account ${accountId}`);

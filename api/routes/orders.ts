@@ -4,6 +4,7 @@ import { orderWorkflowId, orderAmountProblems } from '../../common/order';
 import type { OrderEvent } from '../../common/order-events';
 import type { LineItem, OrderInput, OrderRequest } from '../../common/order-schema';
 import { orderRequestSchema, paymentSchema } from '../../common/order-schema';
+import { requireAccount } from '../account-service';
 import type { CheckoutGateway } from '../checkout-gateway';
 import { HttpError } from '../errors';
 import type { OrderGateway } from '../order-gateway';
@@ -50,12 +51,6 @@ async function resolveLines(
 export function orderRoutes(accounts: AccountStore, orders: OrderGateway, checkouts?: CheckoutGateway): Router {
   const router = Router();
 
-  async function requireAccount(accountId: string) {
-    const account = await accounts.get(accountId);
-    if (!account) throw new HttpError(404, 'account_not_found', `Account ${accountId} does not exist`);
-    return account;
-  }
-
   const statusUrl = (accountId: string, orderId: string) => `/v1/accounts/${accountId}/orders/${orderId}`;
 
   router.post('/accounts/:accountId/orders', async (req, res) => {
@@ -66,7 +61,7 @@ export function orderRoutes(accounts: AccountStore, orders: OrderGateway, checko
       const summary = problems.map((p) => `${p.path} ${p.message}`).join('; ');
       throw new HttpError(422, 'amount_mismatch', `The amounts do not agree: ${summary}`, problems);
     }
-    const account = await requireAccount(accountId);
+    const account = await requireAccount(accounts, accountId);
     const order = await resolveLines(accountId, input, checkouts);
     const result = await orders.submit(account, order);
     if (result.outcome === 'conflict') {
@@ -101,7 +96,7 @@ export function orderRoutes(accounts: AccountStore, orders: OrderGateway, checko
   router.post('/accounts/:accountId/orders/:orderId/payments', async (req, res) => {
     const { accountId, orderId } = parseOrReject(orderParams, req.params, 'path');
     const payment = parseOrReject(paymentSchema, req.body, 'payment');
-    await requireAccount(accountId);
+    await requireAccount(accounts, accountId);
     const body = await deliver(
       accountId,
       orderId,
@@ -114,7 +109,7 @@ export function orderRoutes(accounts: AccountStore, orders: OrderGateway, checko
   router.post('/accounts/:accountId/orders/:orderId/cancel', async (req, res) => {
     const { accountId, orderId } = parseOrReject(orderParams, req.params, 'path');
     const cancel = parseOrReject(cancelRequestSchema, req.body ?? {}, 'cancellation');
-    await requireAccount(accountId);
+    await requireAccount(accounts, accountId);
     const at = cancel.at ?? new Date().toISOString();
     const body = await deliver(accountId, orderId, {
       kind: 'cancelled',
@@ -125,7 +120,7 @@ export function orderRoutes(accounts: AccountStore, orders: OrderGateway, checko
 
   router.post('/accounts/:accountId/orders/:orderId/resume', async (req, res) => {
     const { accountId, orderId } = parseOrReject(orderParams, req.params, 'path');
-    await requireAccount(accountId);
+    await requireAccount(accounts, accountId);
     const outcome = await orders.resume(accountId, orderId);
     if (outcome === 'not_found')
       throw new HttpError(404, 'order_not_found', `Order ${orderId} does not exist for account ${accountId}`);
@@ -144,7 +139,7 @@ export function orderRoutes(accounts: AccountStore, orders: OrderGateway, checko
 
   router.get('/accounts/:accountId/orders/:orderId', async (req, res) => {
     const { accountId, orderId } = parseOrReject(orderParams, req.params, 'path');
-    await requireAccount(accountId);
+    await requireAccount(accounts, accountId);
     const lifecycle = await orders.lifecycle(accountId, orderId);
     if (!lifecycle)
       throw new HttpError(404, 'order_not_found', `Order ${orderId} does not exist for account ${accountId}`);
