@@ -8,7 +8,7 @@
  * not_a_server_error check (a 5xx, or a connection the server dropped).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAccount } from '../support/fixtures';
 import { API_TOKEN, getStack, stopStack } from '../support/stack';
@@ -26,9 +26,23 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<n
   });
 }
 
+/**
+ * One plain `N passed, N failed` line (operations, from schemathesis' JUnit report) so CI tooling sees
+ * that tests ran; a 5xx the API logged counts as a failure even if schemathesis missed it.
+ */
+function printClosingLine(reportDir: string, ok: boolean): void {
+  const report = readdirSync(reportDir).find((name) => name.endsWith('.xml'));
+  const xml = report ? readFileSync(join(reportDir, report), 'utf8') : '';
+  const count = (name: string): number => Number(new RegExp(`<testsuites[^>]*\\b${name}="(\\d+)"`).exec(xml)?.[1] ?? 0);
+  const failed = count('failures') + count('errors') + (ok ? 0 : 1);
+  const passed = Math.max(0, count('tests') - count('failures') - count('errors') - count('skipped'));
+  console.log(`fuzz: ${passed} passed, ${failed} failed, ${count('skipped')} skipped`);
+}
+
 async function main(): Promise<number> {
   const started = Date.now();
   mkdirSync(join(root, 'data'), { recursive: true });
+  const reportDir = join(root, 'data', 'fuzz-report', String(started));
   const stack = await getStack();
   try {
     await createAccount(stack, ACCOUNT_ID, { salesSyncEnabled: false });
@@ -61,13 +75,14 @@ async function main(): Promise<number> {
       '--report',
       'junit',
       '--report-dir',
-      join(root, 'data', 'fuzz-report'),
+      reportDir,
     ];
     console.log(`[fuzz] stack up in ${((Date.now() - started) / 1000).toFixed(1)} s; schemathesis ${args.join(' ')}`);
     const code = await run(SCHEMATHESIS, args, { ...process.env, FUZZ_ACCOUNT_ID: ACCOUNT_ID });
     const failed = stack.logs().includes('"msg":"request failed"');
     if (failed) console.error('[fuzz] the API logged a failed request (a 500): see the lines above');
     console.log(`[fuzz] done in ${((Date.now() - started) / 1000).toFixed(1)} s, schemathesis exit code ${code}`);
+    printClosingLine(reportDir, code === 0 && !failed);
     return code === 0 && !failed ? 0 : 1;
   } finally {
     await stopStack();
