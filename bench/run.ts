@@ -2,7 +2,10 @@
  * `npm run bench`: starts the whole of Sales Sync (Temporal dev server from the pinned binary with a
  * temp --db-filename, Keap sandbox with latency, the real worker and API as child processes) and
  * measures, in one run, against the ceiling of the same machine: see BENCHMARKS.md.
- * Flags: --quick (small sizes), --keap-latency=MS, --scale=N (open subscriptions), --out=DIR.
+ * Flags: --quick (small sizes), --keap-latency=MS, --scale=N (open subscriptions), --out=DIR,
+ * --only=cost,orders,... (run only these sections: ceiling, orders, webhooks, cost, quota, scale; orders
+ * implies ceiling). A partial run prints its results and writes neither BENCHMARKS.md nor bench/results
+ * (only --out=DIR/partial.json when --out is given), so it never stands for a full run.
  */
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -41,6 +44,20 @@ function flag(name: string): string | undefined {
 }
 
 const quick = flag('quick') === 'true' || process.env.BENCH_QUICK === '1';
+const SECTIONS = ['ceiling', 'orders', 'webhooks', 'cost', 'quota', 'scale'] as const;
+type Section = (typeof SECTIONS)[number];
+const only = flag('only')
+  ?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+for (const name of only ?? []) {
+  if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`--only: unknown section ${name}`);
+}
+// The orders' ratio to the ceiling needs the ceiling measured on the same stack.
+const selected = new Set<Section>(
+  only ? [...(only as Section[]), ...(only.includes('orders') ? ['ceiling' as const] : [])] : SECTIONS,
+);
+const runs = (section: Section) => selected.has(section);
 const num = (name: string, full: number, small: number) => Number(flag(name) ?? (quick ? small : full));
 const config = {
   quick,
@@ -55,6 +72,7 @@ const config = {
   quotaRate: num('quota-rate', 3, 3),
   quotaSeconds: num('quota-seconds', 60, 20),
   quotaLimitPerSecond: 10,
+  only: only ? [...selected] : undefined,
   outDir: flag('out') ?? join(ROOT, 'bench', 'results'),
   // The Temporal database's directory. Default /dev/shm (tmpfs) where it exists: this VM's disk fsyncs in ~2.6 ms,
   // which alone holds a file-backed dev server to ~12 workflows/s (see BENCHMARKS.md); --db-dir=/tmp measures that.
@@ -175,16 +193,18 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = {};
   try {
     const [ceilingWorker, worker, api] = await Promise.all([
-      spawnTs(
-        'ceiling worker',
-        'bench/ceiling-worker.ts',
-        { BENCH_TEMPORAL_ADDRESS: env.address },
-        /ceiling worker ready/,
-      ),
+      runs('ceiling')
+        ? spawnTs(
+            'ceiling worker',
+            'bench/ceiling-worker.ts',
+            { BENCH_TEMPORAL_ADDRESS: env.address },
+            /ceiling worker ready/,
+          )
+        : undefined,
       spawnTs('worker', 'workers/main.ts', childEnv, /worker polling/),
       spawnTs('api', 'api/main.ts', childEnv, /API listening/),
     ]);
-    children.push(ceilingWorker, worker, api);
+    children.push(...(ceilingWorker ? [ceilingWorker] : []), worker, api);
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
     const post = async (path: string, body: unknown) => {
@@ -224,7 +244,7 @@ async function main(): Promise<void> {
     log(`stack up (worker RSS ${workerRssStart} MiB)`);
 
     // 1. Ceiling ---------------------------------------------------------------------------------
-    {
+    if (ceilingWorker) {
       const start = (i: number) =>
         client.workflow.start('benchNoopWorkflow', {
           taskQueue: CEILING_TASK_QUEUE,
@@ -265,10 +285,10 @@ async function main(): Promise<void> {
       log(`ceiling ${JSON.stringify(results.ceiling)}`);
       await ceilingWorker.stop();
     }
-    const ceilingRate = (results.ceiling as { workflowsPerSecond: number }).workflowsPerSecond;
+    const ceilingRate = (results.ceiling as { workflowsPerSecond: number } | undefined)?.workflowsPerSecond ?? NaN;
 
     // 2. One-time orders through the API ------------------------------------------------------------
-    {
+    if (runs('orders')) {
       const warmIds = Array.from({ length: 20 }, (_, i) => `warm-${runTag}-${i}`);
       await Promise.all(warmIds.map((id) => post('/v1/accounts/bench/orders', oneTimeOrder({ orderId: id }))));
       await waitPaid(
@@ -324,7 +344,7 @@ async function main(): Promise<void> {
     }
 
     // 3. Webhook ingestion at a fixed rate ------------------------------------------------------
-    {
+    if (runs('webhooks')) {
       const total = config.webhookRate * config.webhookSeconds;
       const plans = Math.ceil(total / 10);
       const planIds = Array.from({ length: plans }, (_, i) => `plan-${runTag}-${i}`);
@@ -400,8 +420,21 @@ async function main(): Promise<void> {
     }
 
     // 4. Cost per order, per lifecycle --------------------------------------------------------------
-    {
+    if (runs('cost')) {
       const cost: Record<string, unknown> = {};
+      // Per-order cost with every SKU's product already in Keap (a product is written once per SKU, not per
+      // order): one paid order per lifecycle first, whatever sections ran before, so a partial run counts alike.
+      const warm = [
+        oneTimeOrder({ orderId: `cost-warm-one-${runTag}` }),
+        planOrder(`cost-warm-plan-${runTag}`, 3),
+        subscriptionOrder(`cost-warm-sub-${runTag}`),
+      ];
+      await Promise.all(warm.map((order) => post('/v1/accounts/bench/orders', order)));
+      await waitPaid(
+        watch,
+        warm.map((order) => order.payment.id),
+        60_000,
+      );
       const measure = async (
         name: string,
         orderId: string,
@@ -472,7 +505,7 @@ async function main(): Promise<void> {
     }
 
     // 5. Under a Keap quota -------------------------------------------------------------------------
-    {
+    if (runs('quota')) {
       const warm = `quota-warm-${runTag}`;
       await post('/v1/accounts/bench-quota/orders', oneTimeOrder({ orderId: warm }));
       await waitPaid(quotaWatch, [`pi_${warm}`], 60_000);
@@ -520,7 +553,7 @@ async function main(): Promise<void> {
     }
 
     // 6. Scale of waiting: open subscriptions --------------------------------------------------------
-    {
+    if (runs('scale')) {
       const rss: { openSubscriptions: number; workerRssMiB: number; dbMiB: number }[] = [];
       rss.push({ openSubscriptions: 0, workerRssMiB: await rssMiB(worker.pid), dbMiB: await dbSizeMiB(dbFile) });
       let created = 0;
@@ -576,6 +609,17 @@ async function main(): Promise<void> {
       log(`scale ${JSON.stringify(results.scale)}`);
     }
 
+    if (only) {
+      // A partial run: printed (and written under --out only); the committed report stays a full run's.
+      const partial = { generatedAt: new Date().toISOString(), config, loadAverage: loadavg(), ...results };
+      console.log(JSON.stringify(partial, null, 2));
+      if (flag('out')) {
+        await mkdir(config.outDir, { recursive: true });
+        await writeFile(join(config.outDir, 'partial.json'), JSON.stringify(partial, null, 2) + '\n');
+      }
+      log(`partial run (${[...selected].join(', ')}) done in ${round((performance.now() - wall) / 1000, 1)} s`);
+      return;
+    }
     const report = {
       generatedAt: new Date().toISOString(),
       machine: {
