@@ -61,6 +61,16 @@ export interface KeapSandbox {
   reset(): void;
   /** Sets the latency added to every call, or to one operation's calls. */
   setLatency(ms: number, operationId?: string): void;
+  /**
+   * The app's Manual Payment Types (Keap: Ecommerce Settings > Orders), which a payment's
+   * `payment_method_type` must match. Merchants add and remove them while Keap runs, so tests can too.
+   * App configuration, not data: `reset()` keeps them.
+   */
+  readonly manualPaymentTypes: {
+    list(): string[];
+    /** Replaces the configured types; takes effect on the next payment. */
+    set(types: readonly string[]): void;
+  };
   /** Subscribes to every Keap exchange; returns the unsubscribe function. */
   onExchange(listener: ExchangeListener): () => void;
   /** Keap's OAuth2 token endpoint (`POST {tokenUrl}`) and test controls for its grants. */
@@ -134,6 +144,15 @@ export async function startKeapSandbox(options: KeapSandboxOptions = {}): Promis
       if (operationId === undefined) core.latencyMs = ms;
       else if (ms === 0) core.operationLatencyMs.delete(operationId);
       else core.operationLatencyMs.set(operationId, ms);
+    },
+    manualPaymentTypes: {
+      list: () => [...resolved.manualPaymentTypes],
+      set(types) {
+        if (types.some((t) => t.trim() === '')) throw new Error('Manual Payment Types must not be blank');
+        // In place: operations hold this same set.
+        resolved.manualPaymentTypes.clear();
+        for (const type of types) resolved.manualPaymentTypes.add(type);
+      },
     },
     onExchange(listener) {
       core.listeners.add(listener);

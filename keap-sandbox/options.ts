@@ -67,7 +67,8 @@ export interface ResolvedOptions {
   locale: string;
   throttle: RateLimitOptions;
   latencyMs: number;
-  manualPaymentTypes: ReadonlySet<string>;
+  /** Mutable: a merchant can change them while the app runs (KeapSandbox.manualPaymentTypes). */
+  manualPaymentTypes: Set<string>;
   tenantId: string;
   allowRemoteAdmin: boolean;
   maxBodyBytes: number;
