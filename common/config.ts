@@ -58,6 +58,8 @@ const envSchema = z.object({
   SALES_SYNC_EMAIL_SEARCH_ATTRIBUTE: bool.default(true),
   STRIPE_WEBHOOK_SECRET: optionalText,
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+  // Explicit, so worker memory does not follow the V8 heap limit (the SDK's default) as waiting orders grow.
+  SALES_SYNC_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
 });
 
 export interface TemporalConfig {
@@ -84,6 +86,8 @@ export interface Config {
   /** Unset in production without STRIPE_WEBHOOK_SECRET: the webhook route is then not served. */
   stripe: { webhookSecret?: string; webhookSecretIsDevDefault: boolean; toleranceSeconds: number };
   temporal: TemporalConfig;
+  /** Workflows the worker keeps in its sticky cache; beyond it the least recent is evicted (and replayed when it wakes). */
+  worker: { maxCachedWorkflows: number };
   keap: {
     /** Explicit KEAP_BASE_URL; when unset, npm start points accounts without one at the sandbox. */
     baseUrl?: string;
@@ -149,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
       devServer: { port: e.TEMPORAL_DEV_PORT, uiPort: e.TEMPORAL_UI_PORT },
     },
+    worker: { maxCachedWorkflows: e.SALES_SYNC_MAX_CACHED_WORKFLOWS },
     keap: {
       baseUrl: e.KEAP_BASE_URL,
       defaultBaseUrl: e.KEAP_BASE_URL ?? KEAP_PRODUCTION_BASE_URL,

@@ -85,6 +85,7 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     dataConverter,
+    tuning: { maxCachedWorkflows: config.worker.maxCachedWorkflows },
     activities: buildActivityDeps({
       accounts,
       client,

@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     checkouts: new FileCheckoutStore(config.dataDir),
     taskQueue: config.temporal.taskQueue,
     dataConverter: encryptedDataConverter(config.temporalPayloads.keys),
+    tuning: { maxCachedWorkflows: config.worker.maxCachedWorkflows },
     activities: buildActivityDeps({
       accounts: new FileAccountStore(config.dataDir),
       client,
