@@ -2,8 +2,19 @@
 // service survives Keap's failure modes, above all the ambiguous one (the write committed, the reply lost).
 import { OPERATION_IDS } from './routes';
 
-export const FAULT_MODES = ['commit-then-lose', 'error-5xx', 'throttle-429', 'latency'] as const;
+export const FAULT_MODES = ['commit-then-lose', 'error-5xx', 'throttle-429', 'latency', 'connection-reset'] as const;
 export type FaultMode = (typeof FAULT_MODES)[number];
+
+/** What the request pipeline applies to one call, whether it came from a next-N rule or from chaos. */
+export interface FaultAction {
+  mode: FaultMode;
+  /** HTTP status for `error-5xx` (429 for `throttle-429`; unused otherwise). */
+  status: number;
+  /** Delay before the call is handled (or reset, or failed). */
+  delayMs: number;
+  /** Retry-After for `throttle-429`. */
+  retryAfterSeconds: number;
+}
 
 export interface FaultSpec {
   /** An operationId the sandbox serves, or `*` for any operation. */
@@ -13,7 +24,8 @@ export interface FaultSpec {
    * - `error-5xx`: answer `status` (default 500; any 400-599 to mimic a rejection) with a Keap Error body;
    *   nothing is committed;
    * - `throttle-429`: answer 429 with the rate headers and Retry-After; nothing is committed;
-   * - `latency`: delay the call by `delayMs`, then serve it normally.
+   * - `latency`: delay the call by `delayMs`, then serve it normally;
+   * - `connection-reset`: reset the TCP connection (RST) without a response; nothing is committed.
    */
   mode: FaultMode;
   /** How many upcoming calls are affected (default 1). */
@@ -26,10 +38,8 @@ export interface FaultSpec {
   retryAfterSeconds?: number;
 }
 
-export interface FaultRule extends Required<Omit<FaultSpec, 'status' | 'retryAfterSeconds'>> {
+export interface FaultRule extends Required<Omit<FaultSpec, 'status' | 'retryAfterSeconds'>>, FaultAction {
   id: number;
-  status: number;
-  retryAfterSeconds: number;
   /** Calls still to be affected. */
   remaining: number;
 }

@@ -1,5 +1,6 @@
 // Small node:http helpers shared by the Keap routes and the admin API.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 
 export function send(res: ServerResponse, status: number, headers: Record<string, string>, body?: unknown): void {
   if (body === undefined || status === 204) {
@@ -50,4 +51,13 @@ export function queryRecord(query: URLSearchParams): Record<string, string | str
     out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
   }
   return out;
+}
+
+/** Sends a TCP RST (ECONNRESET on the client) rather than a clean FIN; falls back to a plain destroy. */
+export function resetConnection(socket: Socket): void {
+  try {
+    socket.resetAndDestroy();
+  } catch {
+    socket.destroy();
+  }
 }

@@ -83,7 +83,10 @@ export interface KeapSandbox {
     revokeAll(clientId?: string): number;
     /** Every current access token expires now; refresh tokens stay valid. Returns how many were live. */
     expireAccessTokens(): number;
-    /** The next token requests misbehave: `commit-then-lose`, `error-5xx` or `latency` (as `faults.inject`). */
+    /**
+     * The next token requests misbehave: `commit-then-lose`, `error-5xx`, `connection-reset` or `latency`
+     * (as `faults.inject`).
+     */
     injectFault(spec: TokenFaultSpec): FaultRule;
   };
 }

@@ -16,7 +16,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { FaultRegistry, type FaultMode, type FaultRule, type FaultSpec } from './faults';
-import { send } from './http';
+import { resetConnection, send } from './http';
 
 /** Path of the token endpoint, at the sandbox root (Keap: https://api.infusionsoft.com/token). */
 export const OAUTH_TOKEN_PATH = '/token';
@@ -432,6 +432,10 @@ export async function serveTokenEndpoint(
   const fault = oauth.faults.take('token');
   if (fault) hooks.fault(fault.mode);
   if (fault && fault.delayMs > 0) await sleep(fault.delayMs);
+  if (fault?.mode === 'connection-reset') {
+    resetConnection(req.socket);
+    return;
+  }
   if (fault?.mode === 'error-5xx') {
     const error =
       fault.status === 503 ? 'temporarily_unavailable' : fault.status >= 500 ? 'server_error' : 'invalid_request';

@@ -1,9 +1,10 @@
 // The request pipeline for `/crm/...`: read body -> authenticate (401) -> route -> rate limit (429) ->
-// unknown route (404/405) -> latency -> injected fault -> JSON (400) -> operation -> respond (or lose it).
+// unknown route (404/405) -> latency -> injected fault (reset / 5xx / 429) -> JSON (400) -> operation -> respond
+// (or lose it).
 // `POST /token` (OAuth2 token endpoint, oauth.ts) and `/__sandbox/` (admin.ts) are served beside it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { handleAdmin } from './admin';
-import { queryRecord, readBody, send, tryParseJson } from './http';
+import { queryRecord, readBody, resetConnection, send, tryParseJson } from './http';
 import { KeapError, errorBody } from './errors';
 import { FaultRegistry, type FaultMode } from './faults';
 import { Money } from './money';
@@ -23,7 +24,7 @@ export interface SandboxExchange {
   /** Path as requested, without the query string (e.g. `/crm/rest/v2/orders/12`). */
   path: string;
   query: Record<string, string | string[]>;
-  /** HTTP status sent; 0 when the response was deliberately lost (commit-then-lose). */
+  /** HTTP status sent; 0 when no response was sent on purpose (commit-then-lose, connection-reset). */
   status: number;
   /** Parsed JSON request body (undefined when empty or malformed). */
   requestBody: unknown;
@@ -188,6 +189,13 @@ export class SandboxCore {
     }
     const delay = this.latencyMs + (this.operationLatencyMs.get(op.operationId) ?? 0) + (fault?.delayMs ?? 0);
     if (delay > 0) await sleep(delay);
+
+    if (fault?.mode === 'connection-reset') {
+      // Nothing is committed; the client sees its connection reset, as with a proxy or load balancer dropping it.
+      this.emit({ ...exchange, status: 0 });
+      resetConnection(req.socket);
+      return;
+    }
 
     if (fault?.mode === 'error-5xx') {
       const message =

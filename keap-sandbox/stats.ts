@@ -1,6 +1,6 @@
 // Counters for /__sandbox/stats and KeapSandbox.stats(): benchmarks count Keap calls per operation, and
 // tests assert how many 429s and faults were served.
-import type { FaultMode } from './faults';
+import { FAULT_MODES, type FaultMode } from './faults';
 import type { OAuthCounter, OAuthStats } from './oauth';
 import type { RateLimitReason } from './rate-limit';
 
@@ -11,10 +11,14 @@ export interface SandboxStats {
   responses: Record<string, number>;
   /** 429s served: by the rate limiter (per limit) and by injected faults. */
   throttled: { total: number; quota: number; throttle: number; spike: number; injected: number };
-  /** Faults that fired, by operationId. */
+  /** Faults that fired (explicit rules and token faults alike). */
+  faultsTotal: number;
+  /** Faults that fired, by operationId (`token` for the token endpoint). */
   faultsInjected: Record<string, number>;
   /** Faults that fired, by mode. */
   faultsByMode: Record<FaultMode, number>;
+  /** Faults that fired, by operationId, then mode (only modes that fired). */
+  faultsByOperation: Record<string, Partial<Record<FaultMode, number>>>;
   /** Responses deliberately lost (commit-then-lose). */
   lostResponses: number;
   unauthorized: number;
@@ -29,8 +33,10 @@ export function emptyStats(): SandboxStats {
     calls: {},
     responses: {},
     throttled: { total: 0, quota: 0, throttle: 0, spike: 0, injected: 0 },
+    faultsTotal: 0,
     faultsInjected: {},
-    faultsByMode: { 'commit-then-lose': 0, 'error-5xx': 0, 'throttle-429': 0, latency: 0 },
+    faultsByMode: Object.fromEntries(FAULT_MODES.map((m) => [m, 0])) as Record<FaultMode, number>,
+    faultsByOperation: {},
     lostResponses: 0,
     unauthorized: 0,
     unknownRoutes: 0,
@@ -60,8 +66,11 @@ export class StatsRecorder {
   }
 
   fault(operationId: string, mode: FaultMode): void {
+    this.s.faultsTotal++;
     this.s.faultsInjected[operationId] = (this.s.faultsInjected[operationId] ?? 0) + 1;
     this.s.faultsByMode[mode]++;
+    const byOp = (this.s.faultsByOperation[operationId] ??= {});
+    byOp[mode] = (byOp[mode] ?? 0) + 1;
   }
 
   lost(): void {

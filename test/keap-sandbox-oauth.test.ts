@@ -306,11 +306,14 @@ describe('Keap sandbox OAuth2 token endpoint', function () {
     assert.equal((await admin('/oauth/faults', { mode: 'error-5xx', status: 503 })).status, 201);
     assertOAuthError(await refresh(sandbox, t.refresh_token), 503, 'temporarily_unavailable');
     const t2 = await tokens(refresh(sandbox, t.refresh_token));
+    // A reset connection commits nothing either: the refresh token is still the live one.
+    sandbox.oauth.injectFault({ mode: 'connection-reset' });
+    await assert.rejects(refresh(sandbox, t2.refresh_token));
     // A lost response after the rotation committed: the client never sees the new pair, and the old one is dead.
     sandbox.oauth.injectFault({ mode: 'commit-then-lose' });
     await assert.rejects(refresh(sandbox, t2.refresh_token));
     assertOAuthError(await refresh(sandbox, t2.refresh_token), 400, 'invalid_grant');
-    assert.equal(sandbox.stats().faultsInjected.token, 2);
+    assert.equal(sandbox.stats().faultsInjected.token, 3);
 
     assert.deepEqual(await (await admin('/oauth/revoke', { clientId: OTHER.clientId })).json(), { revoked: 1 });
     assert.deepEqual(await (await admin('/oauth/revoke')).json(), { revoked: 1 });

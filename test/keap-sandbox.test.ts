@@ -3,7 +3,9 @@
  * rate limiting with Keap's headers, fault injection and the admin API.
  */
 import { strict as assert } from 'node:assert';
-import { type KeapSandbox, parseRateLimitSpec, startKeapSandbox } from '../keap-sandbox';
+import { KeapClient } from '../keap/client';
+import { KeapApiError } from '../keap/errors';
+import { type KeapSandbox, type SandboxExchange, parseRateLimitSpec, startKeapSandbox } from '../keap-sandbox';
 import { Table } from '../keap-sandbox/store/table';
 
 const KEY = 'sandbox-api-key';
@@ -568,6 +570,47 @@ describe('Keap sandbox', function () {
       const t1 = Date.now();
       await call<Listing>('GET', '/rest/v2/tags');
       assert.ok(Date.now() - t1 < 140, 'only once');
+    });
+
+    it('connection-reset commits nothing, resets the TCP connection, and our client retries it as a network error', async () => {
+      const [contactId, productId] = await Promise.all([contact(), product()]);
+      const seen: SandboxExchange[] = [];
+      const unsubscribe = sandbox.onExchange((ex) => seen.push(ex));
+      sandbox.faults.inject({ operation: 'createOrder', mode: 'connection-reset' });
+      const error = await order(contactId, productId).then(
+        () => assert.fail('expected the connection to be reset'),
+        (err: unknown) => err,
+      );
+      // A TCP RST, not a clean close: undici reports ECONNRESET as the cause.
+      assert.equal((error as { cause?: { code?: string } }).cause?.code, 'ECONNRESET');
+      assert.equal((await call<Listing>('GET', '/rest/v2/orders')).body.orders.length, 0, 'nothing committed');
+
+      sandbox.faults.inject({ operation: 'createTag', mode: 'connection-reset' });
+      const keap = new KeapClient({ baseUrl: sandbox.url, auth: { type: 'apiKey', apiKey: KEY } });
+      const failure = await keap.createTag('Reset').then(
+        () => assert.fail('expected a network error'),
+        (err: unknown) => err,
+      );
+      assert.ok(failure instanceof KeapApiError);
+      assert.equal(failure.kind, 'network');
+      assert.equal(failure.retryable, true);
+      assert.equal((await keap.createTag('Reset')).name, 'Reset', 'the retry succeeds: nothing was committed before');
+      unsubscribe();
+
+      const stats = sandbox.stats();
+      assert.equal(stats.faultsByMode['connection-reset'], 2);
+      assert.deepEqual(stats.faultsByOperation, {
+        createOrder: { 'connection-reset': 1 },
+        createTag: { 'connection-reset': 1 },
+      });
+      assert.equal(stats.lostResponses, 0);
+      assert.deepEqual(
+        seen.filter((ex) => ex.fault).map((ex) => [ex.operationId, ex.status, ex.fault]),
+        [
+          ['createOrder', 0, 'connection-reset'],
+          ['createTag', 0, 'connection-reset'],
+        ],
+      );
     });
 
     it('rejects invalid fault specs', () => {
