@@ -4,8 +4,11 @@
 //   POST   /__sandbox/faults      {operation, mode, count?, status?, delayMs?, retryAfterSeconds?} -> 201 rule
 //   GET    /__sandbox/faults      pending rules
 //   DELETE /__sandbox/faults      clear all rules (?operation=X: only that operation's) -> 204
-//   GET    /__sandbox/stats       counters (calls per operationId, 429s, faults, ...)
-//   POST   /__sandbox/reset       clear data, faults, stats, rate windows and latency overrides -> 204
+//   POST   /__sandbox/chaos       {seed, rates, latencyMs?, operations?, statuses?, retryAfterSeconds?} -> 200 status
+//   GET    /__sandbox/chaos       {enabled, config, counts}
+//   DELETE /__sandbox/chaos       turn chaos off -> 204
+//   GET    /__sandbox/stats       counters (calls per operationId, 429s, faults by mode and operation, ...)
+//   POST   /__sandbox/reset       clear data, faults, chaos, stats, rate windows and latency overrides -> 204
 //   GET    /__sandbox/latency     current latency settings
 //   POST   /__sandbox/latency     {latencyMs, operation?} sets global (or one operation's) latency
 //   POST   /__sandbox/oauth/codes {clientId?, redirectUri?} -> 201 {code}: an authorization code for POST /token
@@ -13,6 +16,7 @@
 //   POST   /__sandbox/oauth/expire-access-tokens -> {expired}: every access token expires now
 //   POST   /__sandbox/oauth/faults {mode, count?, status?, delayMs?} -> 201 rule: misbehave on the next token requests
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type ChaosConfig, validateChaos } from './chaos';
 import { errorBody } from './errors';
 import { validateFault, type FaultSpec } from './faults';
 import { OAUTH_TOKEN_PATH, injectTokenFault, type TokenFaultSpec } from './oauth';
@@ -61,6 +65,7 @@ export function handleAdmin(
           currencyDigits: core.money.digits,
           throttle: core.options.throttle,
           latencyMs: core.latencyMs,
+          chaos: core.chaos.status().config,
           manualPaymentTypes: [...core.options.manualPaymentTypes],
           stateFile: core.options.stateFile ?? null,
           oauth: {
@@ -92,6 +97,22 @@ export function handleAdmin(
       send(res, 204, {});
       break;
     }
+    case 'POST /__sandbox/chaos': {
+      const problems = validateChaos(body);
+      if (problems.length > 0) {
+        fail(400, `Invalid chaos config: ${problems.join('; ')}`);
+        break;
+      }
+      send(res, 200, {}, core.chaos.configure(body as ChaosConfig));
+      break;
+    }
+    case 'GET /__sandbox/chaos':
+      send(res, 200, {}, core.chaos.status());
+      break;
+    case 'DELETE /__sandbox/chaos':
+      core.chaos.clear();
+      send(res, 204, {});
+      break;
     case 'GET /__sandbox/stats':
       send(res, 200, {}, core.stats.snapshot());
       break;

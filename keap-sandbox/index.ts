@@ -3,6 +3,7 @@
 // `https://api.keap.com/crm`. It serves tests, the zero-config demo and benchmarks.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ChaosConfig, ChaosStatus } from './chaos';
 import type { FaultRule, FaultSpec } from './faults';
 import { type IssueCodeOptions, OAUTH_TOKEN_PATH, type TokenFaultSpec, injectTokenFault } from './oauth';
 import { type KeapSandboxOptions, resolveOptions } from './options';
@@ -15,7 +16,9 @@ export { DEFAULT_API_KEY } from './options';
 export type { SandboxExchange, ExchangeListener } from './server';
 export type { FaultMode, FaultRule, FaultSpec } from './faults';
 export { FAULT_MODES } from './faults';
-export type { SandboxStats } from './stats';
+export type { ChaosConfig, ChaosCounts, ChaosStatus, ResolvedChaosConfig } from './chaos';
+export { DEFAULT_CHAOS_LATENCY_MS, DEFAULT_CHAOS_STATUSES, validateChaos } from './chaos';
+export type { FaultSource, SandboxStats } from './stats';
 export type { RateLimitOptions } from './rate-limit';
 export { RATE_LIMIT_PRESETS, UNENFORCED_LIMIT, parseRateLimitSpec } from './rate-limit';
 export { SANDBOX_ROUTES, type SandboxRoute } from './routes';
@@ -56,8 +59,20 @@ export interface KeapSandbox {
     clear(operation?: string): void;
     list(): FaultRule[];
   };
+  /**
+   * Seeded random faults on every covered call (see README "Chaos"). Explicit `faults` rules win over it.
+   * `configure` validates (throws on a bad config), restarts the PRNG from the seed and zeroes its counts.
+   */
+  readonly chaos: {
+    configure(config: ChaosConfig): ChaosStatus;
+    clear(): void;
+    status(): ChaosStatus;
+  };
   stats(): SandboxStats;
-  /** Clears data, faults, stats, rate-limit windows and latency overrides (with stateFile, the saved data too). */
+  /**
+   * Clears data, faults, chaos, stats, rate-limit windows and latency overrides (with stateFile, the saved
+   * data too).
+   */
   reset(): void;
   /** Sets the latency added to every call, or to one operation's calls. */
   setLatency(ms: number, operationId?: string): void;
@@ -139,6 +154,11 @@ export async function startKeapSandbox(options: KeapSandboxOptions = {}): Promis
       inject: (spec) => core.faults.inject(spec),
       clear: (operation) => core.faults.clear(operation),
       list: () => core.faults.list(),
+    },
+    chaos: {
+      configure: (config) => core.chaos.configure(config),
+      clear: () => core.chaos.clear(),
+      status: () => core.chaos.status(),
     },
     stats: () => core.stats.snapshot(),
     reset: () => core.reset(),

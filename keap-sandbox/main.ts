@@ -1,9 +1,11 @@
 // CLI: `npm run keap-sandbox -- [--port 8099] [--host 127.0.0.1] [--api-key K]... [--access-token T]...
 //   [--throttle 10/s | 240/min,30000/day,spike:10/s | api-key | oauth] [--latency ms] [--currency USD]
-//   [--payment-type 'Credit Card (Manual)']... [--state-file data/keap-sandbox.json]`
+//   [--payment-type 'Credit Card (Manual)']... [--state-file data/keap-sandbox.json]
+//   [--chaos-seed N] [--chaos-rate P] [--chaos-rates error-5xx=0.05,connection-reset=0.02,...]`
 // Prints the base URL and key, then serves until SIGINT/SIGTERM.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { chaosFromFlags } from './chaos';
 import { startKeapSandbox, type KeapSandboxOptions } from './index';
 
 const USAGE = `Usage: keap-sandbox [options]
@@ -17,6 +19,10 @@ const USAGE = `Usage: keap-sandbox [options]
   --currency CODE     tenant currency (default USD)
   --payment-type T    a configured Manual Payment Type (repeatable; default Keap's stock types)
   --state-file PATH   keep the data in this JSON file: loaded at start, saved after changes and on exit
+  --chaos-seed N      seeded random faults (0 to 4294967295; default a random seed, printed)
+  --chaos-rate P      chance of a fault per call, spread evenly over the five fault modes
+  --chaos-rates LIST  chance per mode, e.g. error-5xx=0.05,throttle-429=0.05,connection-reset=0.02,
+                      commit-then-lose=0.02,latency=0.1 (overrides --chaos-rate for the modes named)
   --help              this text`;
 
 function parsePort(value: string | undefined, fallback: number): number {
@@ -38,6 +44,9 @@ async function main(): Promise<void> {
       currency: { type: 'string' },
       'payment-type': { type: 'string', multiple: true },
       'state-file': { type: 'string' },
+      'chaos-seed': { type: 'string' },
+      'chaos-rate': { type: 'string' },
+      'chaos-rates': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -59,11 +68,19 @@ async function main(): Promise<void> {
     manualPaymentTypes: values['payment-type'],
     stateFile: values['state-file'],
   };
+  const chaos = chaosFromFlags({
+    seed: values['chaos-seed'],
+    rate: values['chaos-rate'],
+    rates: values['chaos-rates'],
+  });
   const sandbox = await startKeapSandbox(options);
+  // POST /__sandbox/reset turns this off too; a harness that resets re-arms chaos with POST /__sandbox/chaos.
+  if (chaos) sandbox.chaos.configure(chaos);
   console.log(`Keap sandbox listening: ${sandbox.url}`);
   console.log(`  API key: ${sandbox.apiKey}   (header X-Keap-API-Key)`);
   console.log(`  admin:   ${sandbox.url.replace(/\/crm$/, '')}/__sandbox/`);
   if (options.stateFile !== undefined) console.log(`  state:   ${resolve(options.stateFile)}`);
+  if (chaos) console.log(`  chaos:   seed ${chaos.seed}, rates ${JSON.stringify(chaos.rates)}`);
 
   let stopping = false;
   const stop = (signal: string): void => {

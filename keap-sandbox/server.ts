@@ -1,19 +1,20 @@
-// The request pipeline for `/crm/...`: read body -> authenticate (401) -> route -> rate limit (429) ->
-// unknown route (404/405) -> latency -> injected fault (reset / 5xx / 429) -> JSON (400) -> operation -> respond
-// (or lose it).
+// The request pipeline for `/crm/...`: read body -> authenticate (401) -> route -> chaos draw ->
+// rate limit (429) -> unknown route (404/405) -> fault (a next-N rule, else the chaos draw) -> latency ->
+// reset / 5xx / 429 -> JSON (400) -> operation -> respond (or lose it).
 // `POST /token` (OAuth2 token endpoint, oauth.ts) and `/__sandbox/` (admin.ts) are served beside it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { handleAdmin } from './admin';
+import { ChaosProfile } from './chaos';
 import { queryRecord, readBody, resetConnection, send, tryParseJson } from './http';
 import { KeapError, errorBody } from './errors';
-import { FaultRegistry, type FaultMode } from './faults';
+import { FaultRegistry, type FaultAction, type FaultMode } from './faults';
 import { Money } from './money';
 import { type BearerCheck, OAUTH_TOKEN_PATH, OAuthProvider, serveTokenEndpoint } from './oauth';
 import type { OpContext, OpResult } from './ops/types';
 import type { ResolvedOptions } from './options';
 import { RateLimiter } from './rate-limit';
 import { Router } from './routes';
-import { StatsRecorder } from './stats';
+import { type FaultSource, StatsRecorder } from './stats';
 import { SandboxState } from './store/state';
 
 /** One request/response pair, as seen by `onExchange` listeners (conformance checks, call counting). */
@@ -32,6 +33,8 @@ export interface SandboxExchange {
   responseBody: unknown;
   /** The injected fault that shaped this exchange, if any. */
   fault?: FaultMode;
+  /** Where that fault came from: a next-N rule or the chaos profile. */
+  faultSource?: FaultSource;
 }
 
 export type ExchangeListener = (exchange: SandboxExchange) => void;
@@ -50,6 +53,8 @@ export class SandboxCore {
   readonly state = new SandboxState();
   readonly money: Money;
   readonly faults = new FaultRegistry();
+  /** Seeded random faults; explicit rules in `faults` take precedence. */
+  readonly chaos = new ChaosProfile();
   readonly stats = new StatsRecorder();
   readonly limiter: RateLimiter;
   readonly router = new Router();
@@ -77,10 +82,11 @@ export class SandboxCore {
     };
   }
 
-  /** Clears data, faults, stats, rate-limit windows and run-time latency settings (OAuth grants stay). */
+  /** Clears data, faults, chaos, stats, rate-limit windows and run-time latency settings (OAuth grants stay). */
   reset(): void {
     this.state.reset();
     this.faults.clear();
+    this.chaos.clear();
     this.oauth.faults.clear();
     this.stats.reset();
     this.limiter.reset();
@@ -118,7 +124,10 @@ export class SandboxCore {
       return;
     }
     if (path === OAUTH_TOKEN_PATH) {
-      const hooks = { fault: (mode: FaultMode) => this.stats.fault('token', mode), lost: () => this.stats.lost() };
+      const hooks = {
+        fault: (mode: FaultMode) => this.stats.fault('token', mode, 'rule'),
+        lost: () => this.stats.lost(),
+      };
       await serveTokenEndpoint(this.oauth, hooks, req, res, method, raw);
       return;
     }
@@ -160,8 +169,11 @@ export class SandboxCore {
       exchange.operationId = match.op.operationId;
       this.stats.call(match.op.operationId);
     }
+    // Drawn before the rate limiter, once per covered call, so real throttling never shifts the seeded sequence.
+    const drawn = match.kind === 'ok' ? this.chaos.draw(match.op.operationId, match.op.method !== 'GET') : undefined;
     const decision = this.limiter.consume(credential);
     if (!decision.allowed) {
+      if (drawn) this.chaos.preempted();
       const reason = decision.reason ?? 'throttle';
       this.stats.throttled(reason);
       const retryAfter = String(decision.retryAfterSeconds ?? 1);
@@ -182,10 +194,16 @@ export class SandboxCore {
     }
     const op = match.op;
 
-    const fault = this.faults.take(op.operationId);
+    // An explicit rule wins over chaos; the chaos draw was made anyway, so the sequence stays aligned.
+    const rule = this.faults.take(op.operationId);
+    if (rule && drawn) this.chaos.preempted();
+    const fault: FaultAction | undefined = rule ?? drawn;
     if (fault) {
+      const source: FaultSource = rule ? 'rule' : 'chaos';
       exchange.fault = fault.mode;
-      this.stats.fault(op.operationId, fault.mode);
+      exchange.faultSource = source;
+      this.stats.fault(op.operationId, fault.mode, source);
+      if (source === 'chaos') this.chaos.applied(op.operationId, fault.mode);
     }
     const delay = this.latencyMs + (this.operationLatencyMs.get(op.operationId) ?? 0) + (fault?.delayMs ?? 0);
     if (delay > 0) await sleep(delay);

@@ -11,7 +11,7 @@ export interface SandboxStats {
   responses: Record<string, number>;
   /** 429s served: by the rate limiter (per limit) and by injected faults. */
   throttled: { total: number; quota: number; throttle: number; spike: number; injected: number };
-  /** Faults that fired (explicit rules and token faults alike). */
+  /** Faults that fired (explicit rules, token faults and chaos alike). */
   faultsTotal: number;
   /** Faults that fired, by operationId (`token` for the token endpoint). */
   faultsInjected: Record<string, number>;
@@ -19,6 +19,8 @@ export interface SandboxStats {
   faultsByMode: Record<FaultMode, number>;
   /** Faults that fired, by operationId, then mode (only modes that fired). */
   faultsByOperation: Record<string, Partial<Record<FaultMode, number>>>;
+  /** Faults that fired, by where they came from: next-N rules (`faults.inject`, token faults) or chaos. */
+  faultsBySource: Record<FaultSource, number>;
   /** Responses deliberately lost (commit-then-lose). */
   lostResponses: number;
   unauthorized: number;
@@ -27,6 +29,8 @@ export interface SandboxStats {
   /** Token endpoint and OAuth access-token counters (token requests are not in `calls` or `responses`). */
   oauth: OAuthStats;
 }
+
+export type FaultSource = 'rule' | 'chaos';
 
 export function emptyStats(): SandboxStats {
   return {
@@ -37,6 +41,7 @@ export function emptyStats(): SandboxStats {
     faultsInjected: {},
     faultsByMode: Object.fromEntries(FAULT_MODES.map((m) => [m, 0])) as Record<FaultMode, number>,
     faultsByOperation: {},
+    faultsBySource: { rule: 0, chaos: 0 },
     lostResponses: 0,
     unauthorized: 0,
     unknownRoutes: 0,
@@ -65,12 +70,13 @@ export class StatsRecorder {
     this.s.throttled[reason]++;
   }
 
-  fault(operationId: string, mode: FaultMode): void {
+  fault(operationId: string, mode: FaultMode, source: FaultSource): void {
     this.s.faultsTotal++;
     this.s.faultsInjected[operationId] = (this.s.faultsInjected[operationId] ?? 0) + 1;
     this.s.faultsByMode[mode]++;
     const byOp = (this.s.faultsByOperation[operationId] ??= {});
     byOp[mode] = (byOp[mode] ?? 0) + 1;
+    this.s.faultsBySource[source]++;
   }
 
   lost(): void {
