@@ -1,5 +1,6 @@
 import type { Address, Customer } from '../common/order-schema';
 import type { KeapAddress, KeapContact, KeapContactField, KeapContactWrite, KeapPhoneNumber } from '../keap/types';
+import type { KeapClient } from '../keap/client';
 import type { KeapAccess } from './keap-access';
 
 export interface SyncContactInput {
@@ -80,21 +81,24 @@ export function newContact(customer: Customer): KeapContactWrite {
   };
 }
 
+/** Finds the contact by email, then creates it or patches only what changed. Safe to retry. */
+export async function syncKeapContact(keap: KeapClient, customer: Customer): Promise<SyncContactResult> {
+  const existing = await keap.findContactByEmail(customer.email);
+  if (!existing) {
+    const created = await keap.createContact(newContact(customer));
+    return { contactId: created.id, action: 'created' };
+  }
+  const { body, mask } = contactChanges(existing, customer);
+  if (mask.length === 0) return { contactId: existing.id, action: 'unchanged' };
+  await keap.updateContact(existing.id, body, mask);
+  return { contactId: existing.id, action: 'updated' };
+}
+
 export function contactActivities(access: KeapAccess) {
   return {
     /** Finds the contact by email, then creates it or patches only what changed. Safe to retry. */
     async syncContact({ accountId, customer }: SyncContactInput): Promise<SyncContactResult> {
-      return access.run(accountId, async ({ keap }) => {
-        const existing = await keap.findContactByEmail(customer.email);
-        if (!existing) {
-          const created = await keap.createContact(newContact(customer));
-          return { contactId: created.id, action: 'created' };
-        }
-        const { body, mask } = contactChanges(existing, customer);
-        if (mask.length === 0) return { contactId: existing.id, action: 'unchanged' };
-        await keap.updateContact(existing.id, body, mask);
-        return { contactId: existing.id, action: 'updated' };
-      });
+      return access.run(accountId, ({ keap }) => syncKeapContact(keap, customer));
     },
   };
 }

@@ -2,10 +2,11 @@ import { connectionActivities } from './connections';
 import { contactActivities } from './contacts';
 import { KeapAccess } from './keap-access';
 import type { KeapAccessDeps } from './keap-access';
-import { orderActivities } from './orders';
-import { productActivities } from './products';
+import { KeapOrders, orderActivities } from './orders';
+import { KeapProducts, productActivities } from './products';
 import { productSyncActivities } from './product-sync';
 import type { ProductSyncDeps } from './product-sync';
+import { saleActivities } from './sales';
 import { tagActivities } from './tags';
 
 /** What the worker gives its activities; `checkouts` is where the API stores published checkouts. */
@@ -14,10 +15,13 @@ export type ActivityDeps = KeapAccessDeps & Pick<ProductSyncDeps, 'checkouts'>;
 /** All activities, bound to their dependencies; the worker registers exactly this object. */
 export function createActivities(deps: ActivityDeps) {
   const access = new KeapAccess(deps);
+  const products = new KeapProducts(deps.checkouts);
+  const orders = new KeapOrders();
   return {
     ...contactActivities(access),
-    ...productActivities(access, deps.checkouts),
-    ...orderActivities(access),
+    ...productActivities(access, products),
+    ...orderActivities(access, orders),
+    ...saleActivities(access, products, orders),
     ...tagActivities(access),
     ...productSyncActivities(access, deps),
     ...connectionActivities(deps.accounts, deps.connections),

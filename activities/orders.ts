@@ -3,7 +3,7 @@ import { fromKeapDecimal, toKeapDecimal } from '../common/money';
 import { keapPaymentMarker } from '../common/order';
 import type { KeapClient } from '../keap/client';
 import type { KeapCustomFieldMetaData, KeapOrder } from '../keap/types';
-import type { KeapAccess } from './keap-access';
+import type { KeapAccess, KeapSession } from './keap-access';
 import { PromiseCache } from './promise-cache';
 import { mayHaveWrittenBefore } from './keap-access';
 
@@ -38,6 +38,13 @@ export interface RecordKeapPaymentInput {
   payment: { id: string; amount: number; paidAt: string };
   /** Set when the order pre-existed, so payments may already be on it. */
   orderMayHavePayments: boolean;
+  /**
+   * Whether an earlier activity of the workflow may have recorded THIS payment (a retried step, a
+   * reset run). When false, attempt 1 records without listing the order's payments first, and the
+   * workflow keeps its own tally of what is paid. Absent (older workflow code): `orderMayHavePayments`
+   * decides.
+   */
+  mayBeRecorded?: boolean;
 }
 
 export interface RecordedKeapPayment {
@@ -59,102 +66,136 @@ function snapshot(order: KeapOrder, created: boolean): KeapOrderSnapshot {
   };
 }
 
-export function orderActivities(access: KeapAccess) {
+/**
+ * Keap order and payment writes, shared by the activities that make them. Keap has no idempotency
+ * keys: a write that may repeat an earlier one looks first (our key in an order custom field, our
+ * marker in a payment's notes). The caller says when no earlier write can exist, and only then is
+ * the lookup skipped.
+ */
+export class KeapOrders {
   // The order custom field holding our key: found (or created once) per Keap app, then remembered.
-  const keyFields = new PromiseCache<KeapCustomFieldMetaData>();
-  const keyField = (appKey: string, keap: KeapClient) =>
-    keyFields.get(appKey, async () => {
+  private readonly keyFields = new PromiseCache<KeapCustomFieldMetaData>();
+
+  private keyField(appKey: string, keap: KeapClient): Promise<KeapCustomFieldMetaData> {
+    return this.keyFields.get(appKey, async () => {
       const model = await keap.getOrderModel();
       const existing = model.custom_fields?.find((f) => f.label === ORDER_KEY_FIELD_LABEL && f.field_name);
       return existing ?? (await keap.createOrderCustomField(ORDER_KEY_FIELD_LABEL, 'TEXT'));
     });
+  }
+
+  /**
+   * Creates the Keap order with our key in a custom field; with `lookFirst`, returns the order that
+   * already has the key instead.
+   */
+  async create(
+    { keap, appKey }: Pick<KeapSession, 'keap' | 'appKey'>,
+    input: Omit<CreateKeapOrderInput, 'accountId'>,
+    lookFirst: boolean,
+  ): Promise<KeapOrderSnapshot> {
+    const field = await this.keyField(appKey, keap);
+    if (!field.field_name) throw new Error(`Keap returned the ${ORDER_KEY_FIELD_LABEL} field without a field_name`);
+    if (lookFirst) {
+      const [existing] = await keap.findOrdersByField(field.field_name, input.orderKey);
+      if (existing) return snapshot(existing, false);
+    }
+    const address = input.shippingAddress;
+    try {
+      const order = await keap.createOrder({
+        contact_id: input.contactId,
+        order_time: input.orderTime,
+        order_title: input.title,
+        order_type: 'ONLINE',
+        order_items: input.items.map((item) => ({
+          product_id: item.productId,
+          name: item.name,
+          quantity: item.quantity,
+          price_per_unit: toKeapDecimal(item.unitAmount, input.currency),
+          item_type: 'PRODUCT',
+        })),
+        custom_fields: [{ id: field.id, content: input.orderKey }],
+        shipping_address: address
+          ? {
+              line1: address.line1,
+              line2: address.line2,
+              locality: address.city,
+              region: address.region,
+              zip_code: address.postalCode,
+              country_code: address.country,
+              first_name: input.recipient?.firstName,
+              last_name: input.recipient?.lastName,
+              phone: input.recipient?.phone,
+            }
+          : undefined,
+      });
+      return snapshot(order, true);
+    } catch (error) {
+      // A merchant may have deleted the key field; look it up afresh next attempt.
+      this.keyFields.forget(appKey);
+      throw error;
+    }
+  }
+
+  /**
+   * Records a payment made at Stripe on the Keap order (it charges nothing), using the account's
+   * Manual Payment Type. Our payment id goes in external_source_value and, because Keap's payment
+   * listing does not return that field, as a marker in the notes; with `lookFirst` that marker is
+   * looked for (and Keap's paid total read) before writing.
+   */
+  async recordPayment(
+    { keap, account }: Pick<KeapSession, 'keap' | 'account'>,
+    input: Pick<RecordKeapPaymentInput, 'keapOrderId' | 'currency' | 'payment'>,
+    lookFirst: boolean,
+  ): Promise<RecordedKeapPayment> {
+    const marker = keapPaymentMarker(input.payment.id);
+    let paidBefore: number | undefined;
+    if (lookFirst) {
+      const payments = await keap.listOrderPayments(input.keapOrderId);
+      paidBefore = payments
+        .filter((p) => p.pay_status === undefined || SETTLED.has(p.pay_status))
+        .reduce((sum, p) => sum + fromKeapDecimal(p.amount ?? 0, input.currency), 0);
+      const earlier = payments.find((p) => p.note?.includes(marker));
+      if (earlier) {
+        return {
+          keapPaymentId: earlier.payment_id ?? earlier.id ?? '',
+          alreadyRecorded: true,
+          totalPaidAfter: paidBefore,
+        };
+      }
+    }
+    const result = await keap.createOrderPayment(input.keapOrderId, {
+      payment_amount: toKeapDecimal(input.payment.amount, input.currency),
+      apply_to_commissions: false,
+      payment_method_type: account.paymentMethodType,
+      payment_time: input.payment.paidAt,
+      notes: `${marker} Paid at checkout; recorded by Sales Sync.`,
+      external_source: 'Sales Sync',
+      external_source_value: input.payment.id,
+    });
+    return {
+      keapPaymentId: result.id ?? '',
+      alreadyRecorded: false,
+      totalPaidAfter: paidBefore === undefined ? undefined : paidBefore + input.payment.amount,
+    };
+  }
+}
+
+export function orderActivities(access: KeapAccess, orders: KeapOrders) {
   return {
     /**
      * Creates the Keap order with our key in a custom field, unless an order with that key exists.
      * Keap has no idempotency keys, so looking first is what makes a retry (or a re-run) safe.
      */
     async createKeapOrder(input: CreateKeapOrderInput): Promise<KeapOrderSnapshot> {
-      return access.run(input.accountId, async ({ keap, appKey }) => {
-        const field = await keyField(appKey, keap);
-        if (!field.field_name) throw new Error(`Keap returned the ${ORDER_KEY_FIELD_LABEL} field without a field_name`);
-        const [existing] = await keap.findOrdersByField(field.field_name, input.orderKey);
-        if (existing) return snapshot(existing, false);
-        const address = input.shippingAddress;
-        try {
-          const order = await keap.createOrder({
-            contact_id: input.contactId,
-            order_time: input.orderTime,
-            order_title: input.title,
-            order_type: 'ONLINE',
-            order_items: input.items.map((item) => ({
-              product_id: item.productId,
-              name: item.name,
-              quantity: item.quantity,
-              price_per_unit: toKeapDecimal(item.unitAmount, input.currency),
-              item_type: 'PRODUCT',
-            })),
-            custom_fields: [{ id: field.id, content: input.orderKey }],
-            shipping_address: address
-              ? {
-                  line1: address.line1,
-                  line2: address.line2,
-                  locality: address.city,
-                  region: address.region,
-                  zip_code: address.postalCode,
-                  country_code: address.country,
-                  first_name: input.recipient?.firstName,
-                  last_name: input.recipient?.lastName,
-                  phone: input.recipient?.phone,
-                }
-              : undefined,
-          });
-          return snapshot(order, true);
-        } catch (error) {
-          // A merchant may have deleted the key field; look it up afresh next attempt.
-          keyFields.forget(appKey);
-          throw error;
-        }
-      });
+      return access.run(input.accountId, (session) => orders.create(session, input, true));
     },
 
-    /**
-     * Records a payment made at Stripe on the Keap order (it charges nothing), using the account's
-     * Manual Payment Type. Our payment id goes in external_source_value and, because Keap's payment
-     * listing does not return that field, as a marker in the notes that a retry looks for.
-     */
+    /** Records a payment made at Stripe on the Keap order, looking first whenever it may already be there. */
     async recordKeapPayment(input: RecordKeapPaymentInput): Promise<RecordedKeapPayment> {
-      return access.run(input.accountId, async ({ keap, account }) => {
-        const marker = keapPaymentMarker(input.payment.id);
-        let paidBefore: number | undefined;
-        if (input.orderMayHavePayments || mayHaveWrittenBefore()) {
-          const payments = await keap.listOrderPayments(input.keapOrderId);
-          paidBefore = payments
-            .filter((p) => p.pay_status === undefined || SETTLED.has(p.pay_status))
-            .reduce((sum, p) => sum + fromKeapDecimal(p.amount ?? 0, input.currency), 0);
-          const earlier = payments.find((p) => p.note?.includes(marker));
-          if (earlier) {
-            return {
-              keapPaymentId: earlier.payment_id ?? earlier.id ?? '',
-              alreadyRecorded: true,
-              totalPaidAfter: paidBefore,
-            };
-          }
-        }
-        const result = await keap.createOrderPayment(input.keapOrderId, {
-          payment_amount: toKeapDecimal(input.payment.amount, input.currency),
-          apply_to_commissions: false,
-          payment_method_type: account.paymentMethodType,
-          payment_time: input.payment.paidAt,
-          notes: `${marker} Paid at checkout; recorded by Sales Sync.`,
-          external_source: 'Sales Sync',
-          external_source_value: input.payment.id,
-        });
-        return {
-          keapPaymentId: result.id ?? '',
-          alreadyRecorded: false,
-          totalPaidAfter: paidBefore === undefined ? undefined : paidBefore + input.payment.amount,
-        };
-      });
+      const mayBeRecorded = input.mayBeRecorded ?? input.orderMayHavePayments;
+      return access.run(input.accountId, (session) =>
+        orders.recordPayment(session, input, mayBeRecorded || mayHaveWrittenBefore()),
+      );
     },
 
     /** Current totals of a Keap order, in minor units. */

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { CheckoutStore } from '../checkouts/store';
-import type { KeapAccess } from './keap-access';
+import type { KeapAccess, KeapSession } from './keap-access';
 import { PromiseCache } from './promise-cache';
 
 export interface EnsureProductsInput {
@@ -15,16 +15,27 @@ export type ProductIdsBySku = Record<string, string>;
 /** How often an order re-checks whether its checkout's product sync has finished. */
 const CHECKOUT_SYNC_POLL = '2 seconds';
 
-export function productActivities(access: KeapAccess, checkouts?: CheckoutStore, cacheTtlMs = 10 * 60_000) {
+/**
+ * Keap product ids for order lines, shared by the activities that need them: one cache per worker,
+ * so repeat orders for a SKU cost no Keap call.
+ */
+export class KeapProducts {
   // Product ids rarely change; a product deleted in Keap is looked up afresh after the TTL.
-  const cache = new PromiseCache<string>(cacheTtlMs);
+  private readonly cache: PromiseCache<string>;
+
+  constructor(
+    private readonly checkouts?: CheckoutStore,
+    cacheTtlMs = 10 * 60_000,
+  ) {
+    this.cache = new PromiseCache<string>(cacheTtlMs);
+  }
 
   /**
    * The checkout's own product, never one of ours: creating it here could race the checkout's sync
    * into a second product for the SKU. Until that sync has written it, the order waits (retries).
    */
-  async function checkoutProduct(accountId: string, checkoutId: string): Promise<string> {
-    const sync = await checkouts?.getSync(accountId, checkoutId);
+  private async checkoutProduct(accountId: string, checkoutId: string): Promise<string> {
+    const sync = await this.checkouts?.getSync(accountId, checkoutId);
     if (sync?.keapProductId) return sync.keapProductId;
     throw ApplicationFailure.create({
       type: 'WaitingForCheckoutSync',
@@ -32,32 +43,42 @@ export function productActivities(access: KeapAccess, checkouts?: CheckoutStore,
       nextRetryDelay: CHECKOUT_SYNC_POLL,
     });
   }
+
+  /** Finds each SKU's Keap product, creating it at the charged price if missing. Safe to retry. */
+  async resolve(
+    { keap, appKey }: Pick<KeapSession, 'keap' | 'appKey'>,
+    accountId: string,
+    items: EnsureProductsInput['items'],
+  ): Promise<ProductIdsBySku> {
+    const bySku = new Map(items.map((item) => [item.sku, item]));
+    const ids: ProductIdsBySku = {};
+    for (const [sku, item] of bySku) {
+      if (item.checkoutId !== undefined) {
+        ids[sku] = await this.checkoutProduct(accountId, item.checkoutId);
+        continue;
+      }
+      ids[sku] = await this.cache.get(`${appKey}|${sku}`, async () => {
+        const found = await keap.findProductBySku(sku);
+        if (found) return found.id;
+        const created = await keap.createProduct({
+          name: item.name,
+          sku,
+          price: item.unitAmount,
+          short_description: item.name,
+          active: true,
+        });
+        return created.id;
+      });
+    }
+    return ids;
+  }
+}
+
+export function productActivities(access: KeapAccess, products: KeapProducts) {
   return {
     /** Finds each SKU's Keap product, creating it at the charged price if missing. Safe to retry. */
     async ensureProducts({ accountId, items }: EnsureProductsInput): Promise<ProductIdsBySku> {
-      return access.run(accountId, async ({ keap, appKey }) => {
-        const bySku = new Map(items.map((item) => [item.sku, item]));
-        const ids: ProductIdsBySku = {};
-        for (const [sku, item] of bySku) {
-          if (item.checkoutId !== undefined) {
-            ids[sku] = await checkoutProduct(accountId, item.checkoutId);
-            continue;
-          }
-          ids[sku] = await cache.get(`${appKey}|${sku}`, async () => {
-            const found = await keap.findProductBySku(sku);
-            if (found) return found.id;
-            const created = await keap.createProduct({
-              name: item.name,
-              sku,
-              price: item.unitAmount,
-              short_description: item.name,
-              active: true,
-            });
-            return created.id;
-          });
-        }
-        return ids;
-      });
+      return access.run(accountId, (session) => products.resolve(session, accountId, items));
     },
   };
 }

@@ -21,6 +21,8 @@ import type { OrderLifecycle, OrderStatus, RecordedPayment } from '../common/ord
 import { keapOrderKey } from '../common/order';
 import type { PaymentEvent, PaymentFailureEvent } from '../common/order-events';
 import type { LineItem } from '../common/order-schema';
+import type { KeapOrderSnapshot } from '../activities/orders';
+import type { SaleFailureDetail, SaleProgress } from '../activities/sales';
 import { keap } from './keap-activities';
 import type { CarriedOrderState, InboxEvent, OrderWorkflowArgs, PlaceOrderRequest } from './order-definitions';
 import {
@@ -45,6 +47,14 @@ function rejectionMessage(error: ActivityFailure): string {
   return cause instanceof ApplicationFailure ? cause.message : (cause?.message ?? error.message);
 }
 
+/** Where a `writeKeapSale` failed and what it had written, when the failure says (see activities/sales.ts). */
+function saleFailure(error: ActivityFailure): SaleFailureDetail | undefined {
+  const details = error.cause instanceof ApplicationFailure ? error.cause.details : undefined;
+  return details?.find((d): d is SaleFailureDetail => typeof d === 'object' && d !== null && 'saleStep' in d);
+}
+
+type OrderLine = Pick<LineItem, 'sku' | 'name' | 'quantity' | 'unitAmount' | 'checkoutId'>;
+
 export class OrderRun {
   placed?: PlaceOrderRequest;
   readonly lifecycle: OrderLifecycle;
@@ -55,8 +65,15 @@ export class OrderRun {
   private resumeRequested = false;
   private reconnected = false;
   private lastSearchableStatus?: OrderStatus;
+  /**
+   * A reset run (an operator reset the workflow to an earlier point): activities before the reset
+   * point may have written to Keap, so every Keap write looks first, even on its first try.
+   */
+  private readonly resetRun: boolean;
 
   constructor(private readonly args: OrderWorkflowArgs) {
+    const info = workflowInfo();
+    this.resetRun = info.originalExecutionRunId !== '' && info.originalExecutionRunId !== info.runId;
     const carried = args.carried;
     this.placed = carried?.placed;
     this.inbox = carried ? [...carried.inbox] : [];
@@ -171,11 +188,21 @@ export class OrderRun {
     return this.placed as PlaceOrderRequest;
   }
 
-  /** Sets status and UI details; one search-attribute upsert per change (each upsert is a billed action). */
-  setStatus(status: OrderStatus, details: string, extra: SearchAttributeUpdatePair[] = []): void {
+  /**
+   * Sets status and UI details; one search-attribute upsert per change (each upsert is a billed action).
+   * `searchable: false` keeps the status out of the search attribute unless `extra` must be upserted
+   * anyway (a short-lived status such as Syncing, for which the start's `Received` stands).
+   */
+  setStatus(
+    status: OrderStatus,
+    details: string,
+    extra: SearchAttributeUpdatePair[] = [],
+    { searchable = true }: { searchable?: boolean } = {},
+  ): void {
     this.lifecycle.status = status;
     this.lifecycle.updatedAt = nowIso();
     setCurrentDetails(`**${status}** · ${details}`);
+    if (!searchable && extra.length === 0) return;
     if (status === this.lastSearchableStatus && extra.length === 0) return;
     this.lastSearchableStatus = status;
     upsertSearchAttributes([{ key: SA_STATUS, value: status }, ...extra]);
@@ -197,34 +224,44 @@ export class OrderRun {
   /**
    * Runs one Keap step. A broken Keap connection waits in WaitingForReconnect until the merchant
    * reconnects (or, in case that signal is missed, re-checks every 15 minutes); any other rejection
-   * waits in NeedsAttention for an operator's resume. Then the step tries again.
+   * waits in NeedsAttention for an operator's resume. Then the step tries again. `run` is told
+   * whether an earlier try (or a run before a reset) may already have written, and `onFailure`
+   * sees each failure before the order waits.
    */
-  async step<T>(name: string, run: () => Promise<T>): Promise<T> {
+  async step<T>(
+    name: string,
+    run: (again: boolean) => Promise<T>,
+    onFailure?: (error: ActivityFailure) => void,
+  ): Promise<T> {
+    let again = this.resetRun;
     for (;;) {
       try {
-        return await run();
+        return await run(again);
       } catch (error) {
         if (!(error instanceof ActivityFailure)) throw error;
+        again = true;
+        onFailure?.(error);
+        const stepName = saleFailure(error)?.saleStep ?? name;
         const before = this.lifecycle.status;
         const message = rejectionMessage(error);
         if (error.cause instanceof ApplicationFailure && error.cause.type === KEAP_FAILURE_TYPE.needsReconnect) {
-          this.lifecycle.attention = { step: name, error: message, since: nowIso() };
-          this.setStatus('WaitingForReconnect', `${name} is waiting for the Keap connection: ${message}`);
+          this.lifecycle.attention = { step: stepName, error: message, since: nowIso() };
+          this.setStatus('WaitingForReconnect', `${stepName} is waiting for the Keap connection: ${message}`);
           this.reconnected = false;
           await condition(() => this.reconnected, '15 minutes', { summary: 'wait for the merchant to reconnect Keap' });
           this.lifecycle.attention = undefined;
-          this.setStatus(before, `retrying ${name} on the Keap connection`);
+          this.setStatus(before, `retrying ${stepName} on the Keap connection`);
           continue;
         }
-        this.lifecycle.attention = { step: name, error: message, since: nowIso() };
+        this.lifecycle.attention = { step: stepName, error: message, since: nowIso() };
         this.setStatus(
           'NeedsAttention',
-          `${name} was rejected by Keap: ${message}. Fix the cause, then resume the order.`,
+          `${stepName} was rejected by Keap: ${message}. Fix the cause, then resume the order.`,
         );
         await condition(() => this.resumeRequested);
         this.resumeRequested = false;
         this.lifecycle.attention = undefined;
-        this.setStatus(before, `resumed at ${name}`);
+        this.setStatus(before, `resumed at ${stepName}`);
       }
     }
   }
@@ -251,11 +288,7 @@ export class OrderRun {
    * `renewalOf` keys renewal orders by their payment, so each cycle is one order however often its
    * payment is delivered.
    */
-  async writeOrder(
-    lines: Pick<LineItem, 'sku' | 'name' | 'quantity' | 'unitAmount' | 'checkoutId'>[],
-    title: string,
-    renewalOf?: string,
-  ) {
+  async writeOrder(lines: OrderLine[], title: string, renewalOf?: string) {
     const order = this.order;
     const contactId = await this.syncContact();
     const productIds = await this.step('ensureProducts', () =>
@@ -288,18 +321,95 @@ export class OrderRun {
     );
   }
 
-  /** Records a payment on a Keap order and in the lifecycle; returns what Keap says is paid on that order. */
+  /**
+   * One sale in one activity: the lines' products, the contact (unless known), one Keap order (keyed
+   * like `writeOrder`'s) and its payment, recorded in the lifecycle. Returns the order and what is
+   * paid on it. A failed try hands its progress to the next, so nothing written is written again.
+   */
+  async writeSale(
+    lines: OrderLine[],
+    title: string,
+    payment: PaymentEvent,
+    renewalOf?: string,
+  ): Promise<{ keapOrder: KeapOrderSnapshot; paidOnOrder: number }> {
+    const order = this.order;
+    let done: SaleProgress | undefined;
+    const sale = await this.step(
+      'writeKeapSale',
+      (again) => {
+        const contactId = done?.contactId ?? this.lifecycle.keapContactId;
+        return keap.writeKeapSale({
+          accountId: this.accountId,
+          contactId,
+          customer: contactId ? undefined : order.customer,
+          lines: lines.map(({ sku, name, quantity, unitAmount, checkoutId }) => ({
+            sku,
+            name,
+            quantity,
+            unitAmount,
+            checkoutId,
+          })),
+          order: {
+            orderKey: keapOrderKey(this.accountId, order.orderId, renewalOf),
+            title,
+            orderTime: nowIso(),
+            currency: order.currency,
+            shippingAddress: order.customer.address,
+            recipient: {
+              firstName: order.customer.firstName,
+              lastName: order.customer.lastName,
+              phone: order.customer.phone,
+            },
+          },
+          payment: { id: payment.id, amount: payment.amount, paidAt: payment.paidAt },
+          mayHaveWritten: again,
+          done,
+        });
+      },
+      (error) => {
+        // Show what was written while the order waits, and do not write it again.
+        const progress = saleFailure(error)?.progress;
+        if (!progress) return;
+        done = progress;
+        if (progress.contactId) this.lifecycle.keapContactId = progress.contactId;
+        if (progress.keapOrder) this.noteKeapOrder(progress.keapOrder.keapOrderId);
+      },
+    );
+    this.lifecycle.keapContactId = sale.contactId;
+    this.noteKeapOrder(sale.keapOrder.keapOrderId);
+    this.lifecycle.payments.push({
+      id: payment.id,
+      amount: payment.amount,
+      paidAt: payment.paidAt,
+      sequence: payment.sequence,
+      keapOrderId: sale.keapOrder.keapOrderId,
+      keapPaymentId: sale.payment.keapPaymentId,
+      recordedAt: nowIso(),
+    });
+    // Keap's own figure when the activity read it; otherwise the order was fresh and this is its only payment.
+    const paidOnOrder = sale.payment.totalPaidAfter ?? sale.keapOrder.totalPaid + payment.amount;
+    return { keapOrder: sale.keapOrder, paidOnOrder };
+  }
+
+  /**
+   * Records a payment on a Keap order and in the lifecycle; returns what is paid on that order (Keap's
+   * figure when the activity read it, else `keapOrder.totalPaid` plus this payment). With
+   * `firstTryWritesBlind`, the first try of a payment this workflow has never tried before records it
+   * without listing the order's payments (one Keap call instead of two).
+   */
   async recordPayment(
     keapOrder: { keapOrderId: string; totalPaid: number; created: boolean },
     payment: PaymentEvent,
+    { firstTryWritesBlind = false }: { firstTryWritesBlind?: boolean } = {},
   ): Promise<number> {
-    const recorded = await this.step('recordKeapPayment', () =>
+    const recorded = await this.step('recordKeapPayment', (again) =>
       keap.recordKeapPayment({
         accountId: this.accountId,
         keapOrderId: keapOrder.keapOrderId,
         currency: this.order.currency,
         payment: { id: payment.id, amount: payment.amount, paidAt: payment.paidAt },
         orderMayHavePayments: !keapOrder.created,
+        ...(firstTryWritesBlind ? { mayBeRecorded: again } : {}),
       }),
     );
     const entry: RecordedPayment = {

@@ -3,10 +3,12 @@
  * (Keap shows it partially paid) and each later one on the SAME order, until it is paid in full.
  * An installment not received by its due date plus the grace period turns the order PastDue.
  */
+import { patched } from '@temporalio/workflow';
 import type { PaymentPlan } from '../../common/order-schema';
 import type { PaymentEvent } from '../../common/order-events';
 import { addDays, addIntervals } from '../../common/schedule';
 import type { OrderRun } from '../order-run';
+import { ONE_ACTIVITY_PER_SALE } from '../patches';
 
 export async function runPaymentPlan(
   run: OrderRun,
@@ -21,14 +23,24 @@ export async function runPaymentPlan(
 
   if (!lc.keapOrderId) {
     if (!initial) throw new Error('A payment plan starts with its first installment');
-    run.setStatus('Syncing', `writing plan order ${order.orderId} to Keap`, run.orderSearchAttributes());
-    const keapOrder = await run.writeOrder(
-      order.items,
-      `Checkout order ${order.orderId} · ${plan.installments} installments`,
-    );
-    run.noteKeapOrder(keapOrder.keapOrderId);
-    lc.total = keapOrder.total;
-    lc.totalPaid = await run.recordPayment(keapOrder, initial);
+    const title = `Checkout order ${order.orderId} · ${plan.installments} installments`;
+    let keapOrder: { keapOrderId: string; total: number };
+    if (patched(ONE_ACTIVITY_PER_SALE)) {
+      run.setStatus('Syncing', `writing plan order ${order.orderId} to Keap`, run.orderSearchAttributes(), {
+        searchable: false,
+      });
+      const sale = await run.writeSale(order.items, title, initial);
+      keapOrder = sale.keapOrder;
+      lc.total = keapOrder.total;
+      lc.totalPaid = sale.paidOnOrder;
+    } else {
+      run.setStatus('Syncing', `writing plan order ${order.orderId} to Keap`, run.orderSearchAttributes());
+      const written = await run.writeOrder(order.items, title);
+      keapOrder = written;
+      run.noteKeapOrder(written.keapOrderId);
+      lc.total = written.total;
+      lc.totalPaid = await run.recordPayment(written, initial);
+    }
     lc.balance = lc.total - lc.totalPaid;
     progress.paid = 1;
     run.setStatus('AwaitingInstallment', summary(run), run.keapOrderSearchAttribute(keapOrder.keapOrderId));
@@ -61,7 +73,14 @@ export async function runPaymentPlan(
           break;
         }
         const keapOrderId = lc.keapOrderId as string;
-        lc.totalPaid = await run.recordPayment({ keapOrderId, totalPaid: lc.totalPaid, created: false }, event.payment);
+        // A payment id reaches this point once (deduplicated on arrival), so its first try writes blind.
+        lc.totalPaid = await run.recordPayment(
+          { keapOrderId, totalPaid: lc.totalPaid, created: false },
+          event.payment,
+          {
+            firstTryWritesBlind: true,
+          },
+        );
         lc.balance = lc.total - lc.totalPaid;
         progress.paid += 1;
         if (run.overdue) await run.clearOverdue();

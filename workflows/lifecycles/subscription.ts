@@ -4,11 +4,13 @@
  * when the history grows. Trials: the contact is synced at signup, and no Keap order exists until
  * the first real payment (there is nothing paid or shippable before it).
  */
+import { patched } from '@temporalio/workflow';
 import type { SubscriptionPlan } from '../../common/order-schema';
 import type { PaymentEvent } from '../../common/order-events';
 import { itemsTotal } from '../../common/order';
 import { addDays, addIntervals } from '../../common/schedule';
 import type { OrderRun } from '../order-run';
+import { ONE_ACTIVITY_PER_SALE } from '../patches';
 
 export async function runSubscription(
   run: OrderRun,
@@ -20,8 +22,14 @@ export async function runSubscription(
   lc.cycles ??= 0;
 
   if (lc.cycles === 0) {
-    run.setStatus('Syncing', `syncing the subscriber to Keap`, run.orderSearchAttributes());
-    await run.syncContact();
+    if (patched(ONE_ACTIVITY_PER_SALE)) {
+      run.setStatus('Syncing', `syncing the subscriber to Keap`, run.orderSearchAttributes(), { searchable: false });
+      // A trial shows the subscriber in Keap now; otherwise the first cycle's sale writes the contact.
+      if (!initial) await run.syncContact();
+    } else {
+      run.setStatus('Syncing', `syncing the subscriber to Keap`, run.orderSearchAttributes());
+      await run.syncContact();
+    }
     let first = initial;
     while (!first) {
       const trialEnds = addDays(run.placed!.receivedAt, plan.trialDays ?? 0);
@@ -91,9 +99,16 @@ async function recordCycle(run: OrderRun, payment: PaymentEvent, cycle: number):
     cycle === 1
       ? `Checkout order ${order.orderId} · subscription`
       : `Checkout order ${order.orderId} · renewal ${cycle}`;
-  const keapOrder = await run.writeOrder(lines, title, cycle === 1 ? undefined : payment.id);
-  run.noteKeapOrder(keapOrder.keapOrderId);
-  await run.recordPayment(keapOrder, payment);
+  const renewalOf = cycle === 1 ? undefined : payment.id;
+  let keapOrder: { keapOrderId: string; total: number };
+  if (patched(ONE_ACTIVITY_PER_SALE)) {
+    ({ keapOrder } = await run.writeSale(lines, title, payment, renewalOf));
+  } else {
+    const written = await run.writeOrder(lines, title, renewalOf);
+    keapOrder = written;
+    run.noteKeapOrder(written.keapOrderId);
+    await run.recordPayment(written, payment);
+  }
   lc.cycles = cycle;
   lc.total += keapOrder.total;
   lc.totalPaid += payment.amount;

@@ -1,0 +1,126 @@
+/**
+ * One activity per sale: the Keap products, the contact, the order and its payment, in one activity
+ * task instead of four, so an order costs one Temporal action and one workflow-task round trip for
+ * its Keap writes. Each write still looks before it writes whenever an earlier one may exist.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { Customer } from '../common/order-schema';
+import { syncKeapContact } from './contacts';
+import type { KeapAccess } from './keap-access';
+import { mayHaveWrittenBefore } from './keap-access';
+import type { CreateKeapOrderInput, KeapOrders, KeapOrderSnapshot, RecordedKeapPayment } from './orders';
+import type { EnsureProductsInput, KeapProducts } from './products';
+
+/** What a sale wrote before it failed; the workflow hands it back so a retry does not redo it. */
+export interface SaleProgress {
+  contactId?: string;
+  keapOrder?: KeapOrderSnapshot;
+}
+
+/** The step a sale failed at (the names of the separate activities it replaces), and its progress. */
+export interface SaleFailureDetail {
+  saleStep: SaleStep;
+  progress: SaleProgress;
+}
+
+export type SaleStep = 'ensureProducts' | 'syncContact' | 'createKeapOrder' | 'recordKeapPayment';
+
+export interface WriteKeapSaleInput {
+  accountId: string;
+  /** The contact when the workflow knows it (renewals); otherwise it is found by email or created. */
+  contactId?: string;
+  customer?: Customer;
+  lines: (EnsureProductsInput['items'][number] & { quantity: number })[];
+  order: Omit<CreateKeapOrderInput, 'accountId' | 'contactId' | 'items'>;
+  payment: { id: string; amount: number; paidAt: string };
+  /**
+   * False on the workflow's first try of this sale (and not in a reset run): no earlier activity can
+   * have written its order or payment, so attempt 1 writes without looking (Keap calls saved). A
+   * retried attempt, or a later try the workflow makes after a failure, always looks.
+   */
+  mayHaveWritten: boolean;
+  /** Progress of an earlier, failed try, from its failure details. */
+  done?: SaleProgress;
+}
+
+export interface WrittenSale {
+  contactId: string;
+  keapOrder: KeapOrderSnapshot;
+  payment: RecordedKeapPayment;
+}
+
+/** The failure, with the step it happened at and what was written so far, for the workflow. */
+function withProgress(error: unknown, saleStep: SaleStep, progress: SaleProgress): unknown {
+  if (!(error instanceof ApplicationFailure)) return error;
+  const detail: SaleFailureDetail = { saleStep, progress: { ...progress } };
+  return ApplicationFailure.create({
+    message: error.message,
+    type: error.type ?? undefined,
+    nonRetryable: error.nonRetryable ?? undefined,
+    nextRetryDelay: error.nextRetryDelay ?? undefined,
+    details: [...(error.details ?? []), detail],
+    cause: error.cause,
+  });
+}
+
+export function saleActivities(access: KeapAccess, products: KeapProducts, orders: KeapOrders) {
+  return {
+    /**
+     * Products first (a line waiting for its checkout's product sync retries before anything is
+     * written), then the contact, the order and its payment. Progress survives a re-run of the work
+     * after a 401 and token refresh within this attempt, so nothing written in it is written again.
+     */
+    async writeKeapSale(input: WriteKeapSaleInput): Promise<WrittenSale> {
+      const progress: SaleProgress = { ...input.done };
+      let step: SaleStep = 'ensureProducts';
+      let runs = 0;
+      try {
+        return await access.run(input.accountId, async (session) => {
+          runs += 1;
+          const mayHaveWritten = input.mayHaveWritten || mayHaveWrittenBefore() || runs > 1;
+          step = 'ensureProducts';
+          const productIds = await products.resolve(session, input.accountId, input.lines);
+
+          step = 'syncContact';
+          if (!progress.contactId) progress.contactId = input.contactId;
+          if (!progress.contactId) {
+            if (!input.customer) throw new Error('writeKeapSale needs a contactId or a customer');
+            progress.contactId = (await syncKeapContact(session.keap, input.customer)).contactId;
+          }
+          const contactId = progress.contactId;
+
+          step = 'createKeapOrder';
+          // An order from an earlier try existed before this one, so payments may already be on it.
+          const orderFromEarlier = progress.keapOrder !== undefined;
+          progress.keapOrder ??= await orders.create(
+            session,
+            {
+              ...input.order,
+              contactId,
+              items: input.lines.map((line) => ({
+                productId: productIds[line.sku] ?? '',
+                name: line.name,
+                quantity: line.quantity,
+                unitAmount: line.unitAmount,
+              })),
+            },
+            mayHaveWritten,
+          );
+          const keapOrder = progress.keapOrder;
+
+          step = 'recordKeapPayment';
+          // An order created by this very run has no payments yet: nothing to look for.
+          const orderIsNew = keapOrder.created && !orderFromEarlier;
+          const payment = await orders.recordPayment(
+            session,
+            { keapOrderId: keapOrder.keapOrderId, currency: input.order.currency, payment: input.payment },
+            !orderIsNew,
+          );
+          return { contactId, keapOrder, payment };
+        });
+      } catch (error) {
+        throw withProgress(error, step, progress);
+      }
+    },
+  };
+}

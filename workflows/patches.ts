@@ -1,0 +1,12 @@
+/**
+ * Patch ids of versioned workflow changes (README "Changing workflows"). Workflows that started
+ * before a change replay its old branch; keep that branch until none of them can still be running,
+ * then `deprecatePatch`.
+ */
+
+/**
+ * One `writeKeapSale` activity per sale (products, contact, order and payment) instead of four, and no
+ * `Syncing` search-attribute upsert (the start already says `Received`). Cuts a one-time order from
+ * 8 Temporal actions and 5 workflow tasks to 4 and 2.
+ */
+export const ONE_ACTIVITY_PER_SALE = 'one-activity-per-sale';
