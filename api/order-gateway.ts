@@ -1,7 +1,8 @@
 /**
- * The API's door to Temporal for orders. An order is handed to its workflow by update-with-start
- * (one workflow per order, id derived from the order, so every door reaches it without a lookup);
- * payments and other events by signal-with-start, so an event that beats its order is held.
+ * The API's door to Temporal for orders. A new order starts its workflow with the order as input;
+ * one whose workflow already runs is handed to it by update-with-start (one workflow per order, id
+ * derived from the order, so every door reaches it without a lookup); payments and other events by
+ * signal-with-start, so an event that beats its order is held.
  * A repeat of the same order is harmless; the same order id with different content is a conflict.
  */
 import type { Client } from '@temporalio/client';
@@ -90,14 +91,10 @@ export class OrderGateway {
       contentFingerprint: contentFingerprint(order),
       receivedAt: new Date().toISOString(),
     };
-    const startWorkflowOperation = new WithStartWorkflowOperation<typeof orderWorkflow>('orderWorkflow', {
+    const startOptions = {
       workflowId,
       taskQueue: this.taskQueue,
-      args: [this.args(account.accountId, order.orderId)],
-      // A running workflow (started by an early payment, or a repeat post) receives the order;
-      // a closed one is never replaced by a new run.
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
       typedSearchAttributes: [
         { key: SA_ACCOUNT_ID, value: account.accountId },
         ...(this.indexing.emailSearchAttribute ? [{ key: SA_CUSTOMER_EMAIL, value: order.customer.email }] : []),
@@ -105,6 +102,24 @@ export class OrderGateway {
         { key: SA_STATUS, value: 'Received' },
       ],
       staticSummary: summaryOf(order),
+    };
+    // Most orders are new: a start that carries the order is one Temporal action (update-with-start is
+    // two), and the 202 needs only the server to persist it, not a worker to run the update.
+    try {
+      await this.client.workflow.start<typeof orderWorkflow>('orderWorkflow', {
+        ...startOptions,
+        args: [{ ...this.args(account.accountId, order.orderId), placed: request }],
+      });
+      return { outcome: 'started', workflowId };
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+    // The workflow exists: a running one (started by an early payment, or a repeat post) receives the
+    // order by update, whose validator answers duplicate or conflict; a closed one is compared below.
+    const startWorkflowOperation = new WithStartWorkflowOperation<typeof orderWorkflow>('orderWorkflow', {
+      ...startOptions,
+      args: [this.args(account.accountId, order.orderId)],
+      workflowIdConflictPolicy: 'USE_EXISTING',
     });
     try {
       const result = await this.client.workflow.executeUpdateWithStart(placeOrderUpdate, {

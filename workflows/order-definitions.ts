@@ -39,6 +39,11 @@ export interface CarriedOrderState {
 export interface OrderWorkflowArgs {
   accountId: string;
   orderId: string;
+  /**
+   * The order, when the API started the workflow with it (a new order: one start, no update). A
+   * workflow that already runs (a payment came first) gets its order by the `placeOrder` update.
+   */
+  placed?: PlaceOrderRequest;
   carried?: CarriedOrderState;
   /** Continue-as-new once history reaches this many events (Temporal's own suggestion also counts). */
   continueAsNewAfterEvents?: number;

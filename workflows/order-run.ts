@@ -75,7 +75,8 @@ export class OrderRun {
     const info = workflowInfo();
     this.resetRun = info.originalExecutionRunId !== '' && info.originalExecutionRunId !== info.runId;
     const carried = args.carried;
-    this.placed = carried?.placed;
+    // Like the update's handler: deadlines (trial end) run on workflow time, not the API host's clock.
+    this.placed = carried?.placed ?? (args.placed && { ...args.placed, receivedAt: nowIso() });
     this.inbox = carried ? [...carried.inbox] : [];
     this.seenPaymentIds = new Set(carried?.seenPaymentIds);
     this.tagged = carried?.tagged ?? false;
@@ -94,6 +95,7 @@ export class OrderRun {
       ignoredPayments: [],
       updatedAt: nowIso(),
     };
+    if (!carried && this.placed) this.lifecycle.contentFingerprint = this.placed.contentFingerprint;
     this.lastSearchableStatus = carried ? this.lifecycle.status : undefined;
     this.registerHandlers();
   }
@@ -500,6 +502,11 @@ export class OrderRun {
       inbox: [...this.inbox],
       tagged: this.tagged,
     };
-    await continueAsNew<(args: OrderWorkflowArgs) => Promise<OrderLifecycle>>({ ...this.args, carried });
+    // `carried` holds the order; the start's copy is not carried twice.
+    await continueAsNew<(args: OrderWorkflowArgs) => Promise<OrderLifecycle>>({
+      ...this.args,
+      placed: undefined,
+      carried,
+    });
   }
 }

@@ -1,9 +1,10 @@
 /**
  * One workflow per checkout order (id `order:{accountId}:{orderId}`), for as long as the order lives:
  * a one-time order until it is paid, a payment plan until paid in full or cancelled, a subscription
- * until cancelled (continuing as new as its history grows). The order arrives by the `placeOrder`
- * update (update-with-start); payments and other events by signals (signal-with-start), so a payment
- * that beats its order is held, not lost.
+ * until cancelled (continuing as new as its history grows). The order arrives as the start's input
+ * (a new order) or by the `placeOrder` update (a workflow a payment started first, or a repeat);
+ * payments and other events by signals (signal-with-start), so a payment that beats its order is
+ * held, not lost.
  */
 import type { OrderLifecycle } from '../common/order';
 import type { PaymentEvent } from '../common/order-events';
