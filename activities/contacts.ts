@@ -1,7 +1,7 @@
 import type { Address, Customer } from '../common/order-schema';
 import type { KeapAddress, KeapContact, KeapContactField, KeapContactWrite, KeapPhoneNumber } from '../keap/types';
-import type { KeapClient } from '../keap/client';
-import type { KeapAccess } from './keap-access';
+import { KeyedSerializer } from './keyed-serializer';
+import type { KeapAccess, KeapSession } from './keap-access';
 
 export interface SyncContactInput {
   accountId: string;
@@ -81,24 +81,39 @@ export function newContact(customer: Customer): KeapContactWrite {
   };
 }
 
-/** Finds the contact by email, then creates it or patches only what changed. Safe to retry. */
-export async function syncKeapContact(keap: KeapClient, customer: Customer): Promise<SyncContactResult> {
-  const existing = await keap.findContactByEmail(customer.email);
-  if (!existing) {
-    const created = await keap.createContact(newContact(customer));
-    return { contactId: created.id, action: 'created' };
-  }
-  const { body, mask } = contactChanges(existing, customer);
-  if (mask.length === 0) return { contactId: existing.id, action: 'unchanged' };
-  await keap.updateContact(existing.id, body, mask);
-  return { contactId: existing.id, action: 'updated' };
+// One find-or-create at a time per Keap app and email in this worker.
+const contactWrites = new KeyedSerializer();
+
+/**
+ * Finds the contact by email, then creates it or patches only what changed. Safe to retry. A repeat
+ * customer's orders arriving together are serialised here, so they find one contact rather than
+ * create two; the create also asks Keap to match by email (duplicate_option), which covers the same
+ * race between two worker processes, at the price that Keap then overwrites the other order's
+ * contact fields with this order's.
+ */
+export function syncKeapContact(
+  session: Pick<KeapSession, 'keap' | 'appKey'>,
+  customer: Customer,
+): Promise<SyncContactResult> {
+  const { keap } = session;
+  return contactWrites.run(`${session.appKey}\n${customer.email.toLowerCase()}`, async () => {
+    const existing = await keap.findContactByEmail(customer.email);
+    if (!existing) {
+      const created = await keap.createContact(newContact(customer), { duplicateOption: 'Email' });
+      return { contactId: created.id, action: 'created' };
+    }
+    const { body, mask } = contactChanges(existing, customer);
+    if (mask.length === 0) return { contactId: existing.id, action: 'unchanged' };
+    await keap.updateContact(existing.id, body, mask);
+    return { contactId: existing.id, action: 'updated' };
+  });
 }
 
 export function contactActivities(access: KeapAccess) {
   return {
     /** Finds the contact by email, then creates it or patches only what changed. Safe to retry. */
     async syncContact({ accountId, customer }: SyncContactInput): Promise<SyncContactResult> {
-      return access.run(accountId, ({ keap }) => syncKeapContact(keap, customer));
+      return access.run(accountId, (session) => syncKeapContact(session, customer));
     },
   };
 }

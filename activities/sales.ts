@@ -85,7 +85,7 @@ export function saleActivities(access: KeapAccess, products: KeapProducts, order
           if (!progress.contactId) progress.contactId = input.contactId;
           if (!progress.contactId) {
             if (!input.customer) throw new Error('writeKeapSale needs a contactId or a customer');
-            progress.contactId = (await syncKeapContact(session.keap, input.customer)).contactId;
+            progress.contactId = (await syncKeapContact(session, input.customer)).contactId;
           }
           const contactId = progress.contactId;
 

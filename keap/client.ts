@@ -167,8 +167,18 @@ export class KeapClient {
     return res.contacts?.[0];
   }
 
-  createContact(contact: KeapContactWrite): Promise<KeapContact> {
-    return this.request({ operation: 'createContact', method: 'POST', path: '/contacts', body: contact });
+  /** With `duplicateOption`, Keap updates the contact that matches instead of creating another. */
+  createContact(
+    contact: KeapContactWrite,
+    options: { duplicateOption?: 'Email' | 'EmailAndName' | 'EmailAndNameAndCompany' } = {},
+  ): Promise<KeapContact> {
+    return this.request({
+      operation: 'createContact',
+      method: 'POST',
+      path: '/contacts',
+      query: options.duplicateOption ? { duplicate_option: options.duplicateOption } : undefined,
+      body: contact,
+    });
   }
 
   /** PATCH with an update mask: only the named fields change (v2 replaces whatever arrays it is sent). */

@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { contactChanges, newContact } from '../activities/contacts';
+import { contactChanges, newContact, syncKeapContact } from '../activities/contacts';
+import { KeapClient } from '../keap/client';
+import { startKeapSandbox, type KeapSandbox } from '../keap-sandbox';
 import type { Customer } from '../common/order-schema';
 import type { KeapContact } from '../keap/types';
 
@@ -61,5 +63,46 @@ describe('contact merge (Keap v2 replaces arrays it is sent)', () => {
   it('never blanks a name the order does not carry', () => {
     const { mask } = contactChanges({ id: '1', given_name: 'Ada', family_name: 'L' }, { email: 'ada@example.com' });
     assert.deepEqual(mask, []);
+  });
+});
+
+describe('contact find-or-create against the Keap sandbox', () => {
+  let sandbox: KeapSandbox;
+  let keap: KeapClient;
+  before(async () => {
+    sandbox = await startKeapSandbox({ port: 0, latencyMs: 20 });
+    keap = new KeapClient({ baseUrl: sandbox.url, auth: { type: 'apiKey', apiKey: sandbox.apiKey } });
+  });
+  after(() => sandbox.close());
+
+  it('gives a repeat customer whose orders arrive together one contact, not one per order', async () => {
+    const session = { keap, appKey: 'app-1' };
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => syncKeapContact(session, { ...customer, email: 'Repeat@Example.com' })),
+    );
+    assert.equal(new Set(results.map((r) => r.contactId)).size, 1);
+    assert.deepEqual(results.map((r) => r.action).sort(), [
+      'created',
+      'unchanged',
+      'unchanged',
+      'unchanged',
+      'unchanged',
+    ]);
+    const res = await fetch(
+      `${sandbox.url}/rest/v2/contacts?filter=${encodeURIComponent('email==repeat@example.com')}`,
+      {
+        headers: { 'X-Keap-API-Key': sandbox.apiKey },
+      },
+    );
+    assert.equal(((await res.json()) as { contacts: unknown[] }).contacts.length, 1);
+  });
+
+  it('asks Keap to match by email when it creates, so two workers racing still make one contact', async () => {
+    const body = newContact({ ...customer, email: 'race@example.com' });
+    const [a, b] = await Promise.all([
+      keap.createContact(body, { duplicateOption: 'Email' }),
+      keap.createContact(body, { duplicateOption: 'Email' }),
+    ]);
+    assert.equal(a.id, b.id);
   });
 });
