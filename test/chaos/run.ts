@@ -2,11 +2,41 @@
  * npm run test:chaos: the full chaos suite (300 mixed orders by default, faults on, the worker and the
  * API SIGKILLed, the Temporal server restarted on its database). Prints the figures table, writes it to
  * data/chaos/latest.json, and exits 1 on any violation.
- * Flags: --orders=N, --seed=N (default: random, printed), --fault-rate=P, --concurrency=N.
+ * Flags: --orders=N, --seed=N (default: random, printed), --fault-rate=P, --concurrency=N, --update-doc
+ * (writes the table into RELIABILITY.md's "Last chaos run" section).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_CHAOS_OPTIONS, formatReport, runChaos } from './harness';
+import { format, resolveConfig } from 'prettier';
+import { DEFAULT_CHAOS_OPTIONS, formatReport, runChaos, type ChaosReport } from './harness';
+
+const ROOT = join(__dirname, '..', '..');
+const DOC_START = '<!-- chaos-figures:start -->';
+const DOC_END = '<!-- chaos-figures:end -->';
+
+/** Replaces the figures between the markers in RELIABILITY.md with this run's. */
+async function updateDoc(report: ChaosReport, argv: string[]): Promise<void> {
+  const file = join(ROOT, 'RELIABILITY.md');
+  const doc = readFileSync(file, 'utf8');
+  const start = doc.indexOf(DOC_START);
+  const end = doc.indexOf(DOC_END);
+  if (start < 0 || end < start) throw new Error(`RELIABILITY.md lacks the ${DOC_START} … ${DOC_END} markers`);
+  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  const section = [
+    DOC_START,
+    '',
+    `\`npm run test:chaos -- ${argv.join(' ')}\` on ${new Date().toISOString().slice(0, 10)}, commit ${commit}, ${cpus().length} cores:`,
+    '',
+    '| figure | value |',
+    '| --- | --- |',
+    formatReport(report),
+    '',
+  ].join('\n');
+  const text = doc.slice(0, start) + section + doc.slice(end);
+  writeFileSync(file, await format(text, { ...(await resolveConfig(file)), filepath: file }));
+}
 
 function flag(name: string): string | undefined {
   const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -27,6 +57,12 @@ async function main(): Promise<number> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\n${formatReport(report)}\n`);
+  if (process.argv.includes('--update-doc')) {
+    await updateDoc(
+      report,
+      process.argv.slice(2).filter((a) => a !== '--update-doc'),
+    );
+  }
   for (const line of report.violations.slice(0, 50)) console.log(`violation: ${line}`);
   for (const line of report.diagnostics) console.log(`stuck: ${line}`);
   const failed = report.violations.length;
