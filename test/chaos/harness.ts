@@ -249,8 +249,8 @@ class ChaosRun {
     }
     const total = lanes.reduce((n, lane) => n + lane.length, 0);
     const schedule = [
-      ...this.options.workerKillsAt.map((at) => ({ at, crash: () => this.killWorker() })),
-      ...this.options.apiKillsAt.map((at) => ({ at, crash: () => this.killApi() })),
+      ...this.options.workerKillsAt.map((at) => ({ at, crash: () => this.kill('worker') })),
+      ...this.options.apiKillsAt.map((at) => ({ at, crash: () => this.kill('api') })),
       ...this.options.serverRestartsAt.map((at) => ({ at, crash: () => this.restartServer() })),
     ].sort((a, b) => a.at - b.at);
     let done = 0;
@@ -321,27 +321,17 @@ class ChaosRun {
     });
   }
 
-  private async killWorker(): Promise<void> {
-    const { worker } = this.processes;
-    this.log(`SIGKILL worker (pid ${worker.pid})`);
-    const exited = new Promise((resolve) => worker.process.once('exit', resolve));
-    worker.process.kill('SIGKILL');
+  /** SIGKILL, as the OOM killer or a lost host would: no shutdown hooks, in-flight work cut off. */
+  private async kill(which: 'worker' | 'api'): Promise<void> {
+    const child = this.processes[which];
+    this.log(`SIGKILL ${which} (pid ${child.pid})`);
+    const exited = new Promise((resolve) => child.process.once('exit', resolve));
+    child.process.kill('SIGKILL');
     await exited;
     await sleep(1_000);
-    this.processes.worker = await this.spawnWorker();
-    this.report.crashes.workerKills++;
-    this.log(`worker restarted (pid ${this.processes.worker.pid})`);
-  }
-
-  private async killApi(): Promise<void> {
-    const { api } = this.processes;
-    this.log(`SIGKILL API (pid ${api.pid})`);
-    const exited = new Promise((resolve) => api.process.once('exit', resolve));
-    api.process.kill('SIGKILL');
-    await exited;
-    this.processes.api = await this.spawnApi();
-    this.report.crashes.apiKills++;
-    this.log('API restarted');
+    this.processes[which] = await (which === 'worker' ? this.spawnWorker() : this.spawnApi());
+    this.report.crashes[which === 'worker' ? 'workerKills' : 'apiKills']++;
+    this.log(`${which} restarted (pid ${this.processes[which].pid})`);
   }
 
   private async restartServer(): Promise<void> {

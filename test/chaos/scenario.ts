@@ -55,6 +55,49 @@ function shuffle<T>(items: T[], random: () => number): T[] {
 const PLAN_INSTALLMENTS = 3;
 const PAID_AT = '2026-11-21T10:00:00Z';
 
+interface OrderShape {
+  line: { sku: string; name: string; quantity: number; unitAmount: number };
+  plan: object;
+  /** Each payment's amount. */
+  amount: number;
+  /** Payments Stripe reports as paid. */
+  payments: number;
+  expectedStatus: string;
+}
+
+function drawShape(lifecycle: Lifecycle, pick: (n: number) => number): OrderShape {
+  if (lifecycle === 'one_time') {
+    const amount = 1_000 + pick(9_000);
+    const line = { sku: `CHAOS-ONE-${pick(5)}`, name: 'Chaos one-time product', quantity: 1, unitAmount: amount };
+    return { line, plan: { type: 'one_time' }, amount, payments: 1, expectedStatus: 'Paid' };
+  }
+  if (lifecycle === 'payment_plan') {
+    const amount = 5_000;
+    const payments = 1 + pick(PLAN_INSTALLMENTS);
+    return {
+      line: { sku: 'CHAOS-PLAN', name: 'Chaos course', quantity: 1, unitAmount: amount * PLAN_INSTALLMENTS },
+      plan: {
+        type: 'payment_plan',
+        installments: PLAN_INSTALLMENTS,
+        installmentAmount: amount,
+        interval: 'month',
+        intervalCount: 1,
+      },
+      amount,
+      payments,
+      expectedStatus: payments === PLAN_INSTALLMENTS ? 'PaidInFull' : 'AwaitingInstallment',
+    };
+  }
+  const amount = 2_900;
+  return {
+    line: { sku: 'CHAOS-SUB', name: 'Chaos monthly box', quantity: 1, unitAmount: amount },
+    plan: { type: 'subscription', amount, interval: 'month', intervalCount: 1 },
+    amount,
+    payments: 1 + pick(4),
+    expectedStatus: 'Active',
+  };
+}
+
 export function buildScenario(options: ScenarioOptions): Scenario {
   const random = mulberry32(options.seed);
   const pick = (n: number) => Math.floor(random() * n);
@@ -72,123 +115,46 @@ export function buildScenario(options: ScenarioOptions): Scenario {
         : `${orderId}@example.com`;
     emails.push(email);
     const routing = { accountId: options.accountId, orderId };
-    const customer = { email, firstName: 'Chaos', lastName: `Customer ${i}` };
-    const lane: Delivery[] = [];
 
-    if (lifecycle === 'one_time') {
-      const amount = 1_000 + pick(9_000);
-      lane.push({
+    const shape = drawShape(lifecycle, pick);
+    const paymentIds = Array.from({ length: shape.payments }, (_, n) =>
+      lifecycle === 'one_time' ? `pi_${orderId}` : `in_${orderId}_${n + 1}`,
+    );
+    const lane: Delivery[] = [
+      {
         kind: 'order',
         orderId,
         duplicate: false,
         body: {
           orderId,
-          customer,
-          items: [{ sku: `CHAOS-ONE-${pick(5)}`, name: 'Chaos one-time product', quantity: 1, unitAmount: amount }],
+          customer: { email, firstName: 'Chaos', lastName: `Customer ${i}` },
+          items: [shape.line],
           currency: 'USD',
-          plan: { type: 'one_time' },
-          payment: { id: `pi_${orderId}`, amount, paidAt: PAID_AT },
+          plan: shape.plan,
+          payment: { id: paymentIds[0], amount: shape.amount, paidAt: PAID_AT },
         },
-      });
-      orders.push({
-        orderId,
-        lifecycle,
-        email,
-        paidPaymentIds: [`pi_${orderId}`],
-        paymentAmount: amount,
-        expectedStatus: 'Paid',
-        expectedKeapOrders: 1,
-      });
-    } else if (lifecycle === 'payment_plan') {
-      const installment = 5_000;
-      const paid = 1 + pick(PLAN_INSTALLMENTS);
-      const ids = Array.from({ length: paid }, (_, n) => `in_${orderId}_${n + 1}`);
+      },
+    ];
+    // Stripe also reports a subscription's first invoice; half the time that webhook is in the traffic.
+    const reported = lifecycle === 'subscription' && random() < 0.5 ? paymentIds : paymentIds.slice(1);
+    for (const id of reported) {
+      const billingReason = id === paymentIds[0] ? 'subscription_create' : 'subscription_cycle';
       lane.push({
-        kind: 'order',
+        kind: 'webhook',
         orderId,
         duplicate: false,
-        body: {
-          orderId,
-          customer,
-          items: [
-            { sku: 'CHAOS-PLAN', name: 'Chaos course', quantity: 1, unitAmount: installment * PLAN_INSTALLMENTS },
-          ],
-          currency: 'USD',
-          plan: {
-            type: 'payment_plan',
-            installments: PLAN_INSTALLMENTS,
-            installmentAmount: installment,
-            interval: 'month',
-            intervalCount: 1,
-          },
-          payment: { id: ids[0], amount: installment, paidAt: PAID_AT },
-        },
-      });
-      for (const id of ids.slice(1)) {
-        lane.push({
-          kind: 'webhook',
-          orderId,
-          duplicate: false,
-          event: invoicePaid(routing, { invoiceId: id, amount: installment }),
-        });
-      }
-      orders.push({
-        orderId,
-        lifecycle,
-        email,
-        paidPaymentIds: ids,
-        paymentAmount: installment,
-        expectedStatus: paid === PLAN_INSTALLMENTS ? 'PaidInFull' : 'AwaitingInstallment',
-        expectedKeapOrders: 1,
-      });
-    } else {
-      const price = 2_900;
-      const cycles = 1 + pick(4);
-      const ids = Array.from({ length: cycles }, (_, n) => `in_${orderId}_${n + 1}`);
-      lane.push({
-        kind: 'order',
-        orderId,
-        duplicate: false,
-        body: {
-          orderId,
-          customer,
-          items: [{ sku: 'CHAOS-SUB', name: 'Chaos monthly box', quantity: 1, unitAmount: price }],
-          currency: 'USD',
-          plan: { type: 'subscription', amount: price, interval: 'month', intervalCount: 1 },
-          payment: { id: ids[0], amount: price, paidAt: PAID_AT },
-        },
-      });
-      // Stripe also reports the first invoice; half the time that webhook is part of the traffic.
-      if (random() < 0.5) {
-        lane.push({
-          kind: 'webhook',
-          orderId,
-          duplicate: false,
-          event: invoicePaid(routing, {
-            invoiceId: ids[0] as string,
-            amount: price,
-            billingReason: 'subscription_create',
-          }),
-        });
-      }
-      for (const id of ids.slice(1)) {
-        lane.push({
-          kind: 'webhook',
-          orderId,
-          duplicate: false,
-          event: invoicePaid(routing, { invoiceId: id, amount: price }),
-        });
-      }
-      orders.push({
-        orderId,
-        lifecycle,
-        email,
-        paidPaymentIds: ids,
-        paymentAmount: price,
-        expectedStatus: 'Active',
-        expectedKeapOrders: cycles,
+        event: invoicePaid(routing, { invoiceId: id, amount: shape.amount, billingReason }),
       });
     }
+    orders.push({
+      orderId,
+      lifecycle,
+      email,
+      paidPaymentIds: paymentIds,
+      paymentAmount: shape.amount,
+      expectedStatus: shape.expectedStatus,
+      expectedKeapOrders: lifecycle === 'subscription' ? shape.payments : 1,
+    });
 
     // Out of order: any delivery may come first, a renewal before its order included.
     shuffle(lane, random);
