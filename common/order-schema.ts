@@ -46,7 +46,9 @@ export const addressSchema = z
     line1: text(100),
     line2: text(100).optional(),
     city: text(100),
-    region: text(100).optional(),
+    // Keap's contact addresses take at most 50 characters here; longer would park the order in
+    // NeedsAttention with nothing an operator could fix, so it is refused at the edge.
+    region: text(50).optional(),
     postalCode: text(20).optional(),
     country: countrySchema,
   })

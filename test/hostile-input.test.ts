@@ -254,6 +254,18 @@ describe('hostile input: malformed and malicious requests and webhooks', functio
       code: 'validation_failed',
       message: /customer: Invalid input: expected object/,
     },
+    {
+      category: 'types',
+      name: 'a region longer than Keap takes (50 characters): refused here, not parked later',
+      send: () =>
+        postOrder((o) => ({
+          ...o,
+          customer: { ...o.customer, address: { ...o.customer.address, region: 'R'.repeat(51) } },
+        })),
+      status: 400,
+      code: 'validation_failed',
+      message: /customer\.address\.region: Too big: expected string to have <=50 characters/,
+    },
 
     // ---- Amounts
     {
