@@ -7,12 +7,13 @@
  * implies ceiling). A partial run prints its results and writes neither BENCHMARKS.md nor bench/results
  * (only --out=DIR/partial.json when --out is given), so it never stands for a full run.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { mkdtemp, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { parse } from 'yaml';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Client } from '@temporalio/client';
 import { temporalCliPath } from '../common/temporal-binaries';
@@ -73,6 +74,7 @@ const config = {
   quotaSeconds: num('quota-seconds', 60, 20),
   quotaLimitPerSecond: 10,
   only: only ? [...selected] : undefined,
+  workerNodeOptions: composeWorkerNodeOptions().NODE_OPTIONS,
   outDir: flag('out') ?? join(ROOT, 'bench', 'results'),
   // The Temporal database's directory. Default /dev/shm (tmpfs) where it exists: this VM's disk fsyncs in ~2.6 ms,
   // which alone holds a file-backed dev server to ~12 workflows/s (see BENCHMARKS.md); --db-dir=/tmp measures that.
@@ -132,6 +134,15 @@ async function dbSizeMiB(file: string): Promise<number> {
     );
   }
   return round(bytes / 1024 / 1024, 1);
+}
+
+/** The worker's NODE_OPTIONS (its V8 heap limit) as docker-compose.yml runs it, so the bench measures that worker. */
+function composeWorkerNodeOptions(): { NODE_OPTIONS?: string } {
+  const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services?: { worker?: { environment?: Record<string, string> } };
+  };
+  const nodeOptions = compose.services?.worker?.environment?.NODE_OPTIONS;
+  return nodeOptions ? { NODE_OPTIONS: nodeOptions } : {};
 }
 
 function planOrder(orderId: string, installments: number) {
@@ -201,7 +212,7 @@ async function main(): Promise<void> {
             /ceiling worker ready/,
           )
         : undefined,
-      spawnTs('worker', 'workers/main.ts', childEnv, /worker polling/),
+      spawnTs('worker', 'workers/main.ts', { ...childEnv, ...composeWorkerNodeOptions() }, /worker polling/),
       spawnTs('api', 'api/main.ts', childEnv, /API listening/),
     ]);
     children.push(...(ceilingWorker ? [ceilingWorker] : []), worker, api);

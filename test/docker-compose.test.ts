@@ -18,7 +18,7 @@ interface ComposeService {
 }
 
 describe('docker-compose.yml', () => {
-  const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as {
+  const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
     services: Record<string, ComposeService>;
   };
 
@@ -32,6 +32,11 @@ describe('docker-compose.yml', () => {
       assert.equal(service.environment?.TEMPORAL_ADDRESS, 'temporal:7233');
     }
     assert.ok(existsSync(join(root, 'Dockerfile')));
+  });
+
+  it('runs the worker with a V8 heap sized for its workflow cache, so its memory stays flat', () => {
+    assert.match(compose.services.worker?.environment?.NODE_OPTIONS ?? '', /--max-old-space-size=\d+/);
+    assert.equal(compose.services.api?.environment?.NODE_OPTIONS, undefined);
   });
 
   it('registers exactly the search attributes the workflows use, on the pinned CLI version', () => {
