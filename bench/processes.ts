@@ -25,7 +25,11 @@ export function spawnTs(name: string, file: string, env: Record<string, string>,
   let exited = false;
   const exitPromise = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise<Child>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} not ready after 90 s:\n${tail}`)), 90_000);
+    // A child that never gets ready is killed, so a failed start leaves no orphan process behind.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} not ready after 90 s:\n${tail}`));
+    }, 90_000);
     const onData = (chunk: Buffer) => {
       tail = (tail + chunk.toString('utf8')).slice(-20_000);
       if (ready.test(tail)) {
