@@ -206,8 +206,14 @@ class ChaosRun {
       KEAP_TIMEOUT_MS: '5000',
       LOG_LEVEL: 'info',
     };
-    const [worker, api] = await Promise.all([this.spawnWorker(), this.spawnApi()]);
-    this.processes = { server, worker, api };
+    const [worker, api] = await Promise.allSettled([this.spawnWorker(), this.spawnApi()]);
+    if (worker.status === 'rejected' || api.status === 'rejected') {
+      // Stop whatever did start, then fail with the reason.
+      await Promise.allSettled([worker, api].flatMap((r) => (r.status === 'fulfilled' ? [r.value.stop()] : [])));
+      await server.stop();
+      throw worker.status === 'rejected' ? worker.reason : (api as PromiseRejectedResult).reason;
+    }
+    this.processes = { server, worker: worker.value, api: api.value };
     this.log(`stack up: Temporal ${server.address}, API ${this.apiUrl}, Keap sandbox ${this.sandbox.url}`);
   }
 
