@@ -86,11 +86,13 @@ export class KeapAccess {
         : `oauth:${accountId}`;
     const limiter = this.limiters.for(`${credential}@${baseUrl}`, INITIAL_RATE[keap.type]);
     const onKeapCall = this.deps.onKeapCall;
+    const context = Context.current();
     const client = new KeapClient(
       { baseUrl, auth },
       {
         timeoutMs: this.deps.keapTimeoutMs,
-        signal: Context.current().cancellationSignal,
+        signal: context.cancellationSignal,
+        writeDeadline: writeDeadline(context, this.deps.keapTimeoutMs),
         limiter,
         onCall: onKeapCall ? (record) => onKeapCall({ ...record, accountId }) : undefined,
       },
@@ -131,6 +133,23 @@ export class KeapAccess {
       throw toActivityFailure(error);
     }
   }
+}
+
+// When each activity attempt began (its first Keap session), per attempt's Context.
+const attemptStarts = new WeakMap<Context, number>();
+/** Time kept between the last write's own timeout and the attempt's, for the response to arrive. */
+const WRITE_MARGIN_MS = 5_000;
+
+/**
+ * The last moment a write may be sent in this attempt: the attempt's start-to-close timeout less one
+ * request timeout and a margin, so no write of this attempt is still in flight when the next one looks.
+ */
+function writeDeadline(context: Context, keapTimeoutMs: number): number | undefined {
+  const budget = context.info.startToCloseTimeoutMs;
+  if (!budget) return undefined;
+  const started = attemptStarts.get(context) ?? Date.now();
+  attemptStarts.set(context, started);
+  return started + budget - keapTimeoutMs - WRITE_MARGIN_MS;
 }
 
 /** True when an earlier attempt of this activity may already have written to Keap. */

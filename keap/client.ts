@@ -2,7 +2,7 @@
  * The one Keap REST v2 client. Knows URLs, auth headers, JSON and error mapping; knows nothing of
  * orders or Temporal. Base URL per account, e.g. https://api.keap.com/crm (paths are /rest/v2/...).
  */
-import { errorFromFetchFailure, errorFromResponse, retryDelayFromHeaders } from './errors';
+import { KeapApiError, errorFromFetchFailure, errorFromResponse, retryDelayFromHeaders } from './errors';
 import type {
   KeapContact,
   KeapContactField,
@@ -56,6 +56,12 @@ export interface KeapClientOptions {
   limiter?: KeapCallLimiter;
   /** Observes every call (metrics, benchmarks). Must not throw. */
   onCall?: (record: KeapCallRecord) => void;
+  /**
+   * Epoch ms after which no write may be sent. A write sent later could still be committing when the
+   * next activity attempt looks for it, and that attempt would write it again; refusing it (a
+   * retryable error) hands the write to the next attempt, which looks first.
+   */
+  writeDeadline?: number;
   fetch?: typeof fetch;
 }
 
@@ -107,6 +113,14 @@ export class KeapClient {
       await this.options.limiter?.acquire(this.options.signal);
     } catch (error) {
       throw errorFromFetchFailure(spec.operation, error, false);
+    }
+    const { writeDeadline } = this.options;
+    if (spec.method !== 'GET' && writeDeadline !== undefined && Date.now() > writeDeadline) {
+      throw new KeapApiError(
+        'timeout',
+        spec.operation,
+        `Keap ${spec.operation} not sent: too little of this attempt's time is left for it to finish`,
+      );
     }
     const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 15_000);
     const signal = this.options.signal ? AbortSignal.any([timeout, this.options.signal]) : timeout;

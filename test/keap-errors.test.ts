@@ -2,11 +2,13 @@ import { strict as assert } from 'node:assert';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   errorFromFetchFailure,
+  KeapApiError,
   errorFromResponse,
   KEAP_FAILURE_TYPE,
   retryDelayFromHeaders,
   toActivityFailure,
 } from '../keap/errors';
+import { KeapClient } from '../keap/client';
 
 const headers = (h: Record<string, string>) => new Headers(h);
 
@@ -84,5 +86,26 @@ describe('Keap error mapping', () => {
     const passthrough = ApplicationFailure.nonRetryable('x', 'AccountNotFound');
     assert.equal(toActivityFailure(passthrough), passthrough);
     assert.equal(toActivityFailure(new TypeError('boom')).nonRetryable, false);
+  });
+});
+
+describe('Keap client write deadline', () => {
+  it('sends no write once the attempt is too close to its timeout (a retryable error instead), but still reads', async () => {
+    const sent: string[] = [];
+    const fakeFetch: typeof fetch = (input, init) => {
+      sent.push(`${init?.method} ${input instanceof Request ? input.url : input.toString()}`);
+      return Promise.resolve(new Response(JSON.stringify({ contacts: [], next_page_token: '' }), { status: 200 }));
+    };
+    const keap = new KeapClient(
+      { baseUrl: 'http://keap.invalid/crm', auth: { type: 'apiKey', apiKey: 'k' } },
+      { fetch: fakeFetch, writeDeadline: Date.now() - 1 },
+    );
+    await keap.findContactByEmail('a@example.com');
+    await assert.rejects(
+      keap.createContact({ email_addresses: [{ email: 'a@example.com', field: 'EMAIL1' }] }),
+      (error: unknown) => error instanceof KeapApiError && error.retryable && /not sent/.test(error.message),
+    );
+    assert.equal(sent.length, 1);
+    assert.match(sent[0] ?? '', /^GET /);
   });
 });
