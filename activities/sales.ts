@@ -79,7 +79,9 @@ export function saleActivities(access: KeapAccess, products: KeapProducts, order
           runs += 1;
           const mayHaveWritten = input.mayHaveWritten || mayHaveWrittenBefore() || runs > 1;
           step = 'ensureProducts';
-          const productIds = await products.resolve(session, input.accountId, input.lines);
+          // Products only feed the order's creation: once the order exists (a resumed try), a checkout
+          // unpublished since then must not hold its payment back.
+          const productIds = progress.keapOrder ? {} : await products.resolve(session, input.accountId, input.lines);
 
           step = 'syncContact';
           if (!progress.contactId) progress.contactId = input.contactId;
