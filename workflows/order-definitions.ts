@@ -34,6 +34,8 @@ export interface CarriedOrderState {
   seenPaymentIds: string[];
   inbox: InboxEvent[];
   tagged: boolean;
+  /** The chain went through a reset: every Keap write in later runs looks first (see OrderRun.resetRun). */
+  afterReset?: boolean;
 }
 
 export interface OrderWorkflowArgs {

@@ -66,15 +66,18 @@ export class OrderRun {
   private reconnected = false;
   private lastSearchableStatus?: OrderStatus;
   /**
-   * A reset run (an operator reset the workflow to an earlier point): activities before the reset
-   * point may have written to Keap, so every Keap write looks first, even on its first try.
+   * A reset run (an operator reset the workflow to an earlier point), or a later run of its chain:
+   * activities before the reset point may have written to Keap, and payments they wrote may be carried
+   * into later runs, so every Keap write looks first, even on its first try.
    */
   private readonly resetRun: boolean;
 
   constructor(private readonly args: OrderWorkflowArgs) {
     const info = workflowInfo();
-    this.resetRun = info.originalExecutionRunId !== '' && info.originalExecutionRunId !== info.runId;
     const carried = args.carried;
+    this.resetRun =
+      carried?.afterReset === true ||
+      (info.originalExecutionRunId !== '' && info.originalExecutionRunId !== info.runId);
     // Like the update's handler: deadlines (trial end) run on workflow time, not the API host's clock.
     this.placed = carried?.placed ?? (args.placed && { ...args.placed, receivedAt: nowIso() });
     this.inbox = carried ? [...carried.inbox] : [];
@@ -501,6 +504,8 @@ export class OrderRun {
       seenPaymentIds: [...this.seenPaymentIds],
       inbox: [...this.inbox],
       tagged: this.tagged,
+      // A run after a continue-as-new no longer looks like a reset run; the chain stays careful.
+      ...(this.resetRun ? { afterReset: true } : {}),
     };
     // `carried` holds the order; the start's copy is not carried twice.
     await continueAsNew<(args: OrderWorkflowArgs) => Promise<OrderLifecycle>>({
