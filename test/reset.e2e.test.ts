@@ -8,9 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import type { SandboxExchange } from '../keap-sandbox';
 import type { OrderLifecycle } from '../common/order';
-import { getStack } from './support/stack';
+import { OrderGateway } from '../api/order-gateway';
+import { getStack, TASK_QUEUE } from './support/stack';
 import type { Stack } from './support/stack';
-import { createAccount, keapGet, keapOrdersForEmail, oneTimeOrder, waitForStatus } from './support/fixtures';
+import { createAccount, keapGet, keapOrdersForEmail, oneTimeOrder, waitFor, waitForStatus } from './support/fixtures';
 
 const EventType = temporal.api.enums.v1.EventType;
 
@@ -67,5 +68,68 @@ describe('a reset order workflow', function () {
     assert.equal(orders.length, 1);
     const payments = (await keapGet(stack, `/orders/${orders[0].id}/payments`)).invoice_order_payments;
     assert.equal(payments.length, 1);
+  });
+
+  it('keeps looking after a continue-as-new: a subscription reset to its start is still one Keap order per cycle', async () => {
+    // Continue-as-new every ~30 events, so a few renewals span several runs.
+    const gateway = new OrderGateway(stack.client, TASK_QUEUE, { continueAsNewAfterEvents: 30 });
+    const order = {
+      ...oneTimeOrder(),
+      items: [{ sku: 'RESET-BOX', name: 'Monthly box', quantity: 1, unitAmount: 2_900 }],
+      plan: { type: 'subscription' as const, amount: 2_900, interval: 'month' as const, intervalCount: 1 },
+    };
+    const payment = (n: number) => ({
+      kind: 'payment' as const,
+      payment: {
+        id: `in_${order.orderId}_${n}`,
+        amount: 2_900,
+        paidAt: '2026-11-21T10:00:00Z',
+        sequence: n === 1 ? ('initial' as const) : ('recurring' as const),
+        source: 'stripe' as const,
+      },
+    });
+    // The first payment starts the workflow (with the continue-as-new setting); the order follows.
+    await gateway.deliver(accountId, order.orderId, payment(1));
+    const workflowId = `order:${accountId}:${order.orderId}`;
+    const firstRunId = (await stack.client.workflow.getHandle(workflowId).describe()).runId;
+    const posted = await stack.call('POST', `/v1/accounts/${accountId}/orders`, {
+      ...order,
+      payment: { id: `in_${order.orderId}_1`, amount: 2_900, paidAt: '2026-11-21T10:00:00Z' },
+    });
+    assert.equal(posted.status, 202, JSON.stringify(posted.body));
+    const cycles = 6;
+    for (let n = 2; n <= cycles; n++) {
+      await gateway.deliver(accountId, order.orderId, payment(n));
+      await waitFor(`cycle ${n}`, async () =>
+        (await gateway.lifecycle(accountId, order.orderId))?.cycles === n ? true : undefined,
+      );
+    }
+    const current = await stack.client.workflow.getHandle(workflowId).describe();
+    assert.notEqual(current.runId, firstRunId, 'the renewals spanned a continue-as-new');
+
+    // Reset the first run to its first workflow task: every payment is replayed into the new chain.
+    const events = (await stack.client.workflow.getHandle(workflowId, firstRunId).fetchHistory()).events ?? [];
+    const firstTask = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+    assert.ok(firstTask?.eventId);
+    await stack.client.workflowService.resetWorkflowExecution({
+      namespace: stack.client.options.namespace,
+      workflowExecution: { workflowId, runId: firstRunId },
+      reason: 'reset across continue-as-new test',
+      workflowTaskFinishEventId: firstTask.eventId,
+      requestId: randomUUID(),
+    });
+    await waitFor(
+      'the reset chain to record every cycle again',
+      async () => {
+        const lifecycle = await gateway.lifecycle(accountId, order.orderId);
+        return lifecycle?.cycles === cycles ? lifecycle : undefined;
+      },
+      30_000,
+    );
+    const orders = await keapOrdersForEmail(stack, order.customer.email);
+    assert.equal(orders.length, cycles, 'one Keap order per cycle, none written twice');
+    for (const keapOrder of orders) {
+      assert.equal((await keapGet(stack, `/orders/${keapOrder.id}/payments`)).invoice_order_payments.length, 1);
+    }
   });
 });
