@@ -1,7 +1,9 @@
 // page_size / page_token as Keap v2 takes them. Tokens are opaque to clients; ours encode the last id
 // returned, so paging stays correct while rows are inserted and costs a binary search, not an offset walk.
 import { badRequest } from './errors';
-import type { Page } from './store/table';
+import type { QueryPlan } from './filter';
+import type { OpResult } from './ops/types';
+import type { Page, Row, Table } from './store/table';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 1000;
@@ -35,4 +37,21 @@ export function nextPageToken<T extends { id: number }>(page: Page<T>, kind: str
   const last = page.rows[page.rows.length - 1];
   if (!page.more || !last) return '';
   return Buffer.from(`${kind}:${last.id}`, 'utf8').toString('base64url');
+}
+
+/** A list operation's answer: the rows of `table` that `plan` selects after the token, under `kind`. */
+export function listPage<T extends Row>(
+  table: Table<T>,
+  plan: QueryPlan<T>,
+  paging: PageParams,
+  kind: string,
+  render: (row: T) => unknown,
+): OpResult {
+  const page = table.page({
+    candidates: plan.candidates,
+    predicate: plan.predicate(),
+    afterId: paging.afterId,
+    limit: paging.pageSize,
+  });
+  return { status: 200, body: { [kind]: page.rows.map(render), next_page_token: nextPageToken(page, kind) } };
 }

@@ -15,7 +15,7 @@ import {
   textMatches,
   unknownFilterField,
 } from '../filter';
-import { nextPageToken, parsePaging } from '../paging';
+import { listPage, parsePaging } from '../paging';
 import type { Address, ContactData, ContactRecord, EmailAddress, PhoneNumber } from '../store/records';
 import { checkOrderBy, compact, mustGet, notImplementedFilter } from './common';
 import type { OpContext, OperationDef, OpRequest, OpResult } from './types';
@@ -511,20 +511,8 @@ function listContacts(ctx: OpContext, req: OpRequest): OpResult {
         unknownFilterField(term, CONTACT_FILTER_FIELDS);
     }
   }
-  const page = ctx.state.contacts.page({
-    candidates: plan.candidates,
-    predicate: plan.predicate(),
-    afterId: paging.afterId,
-    limit: paging.pageSize,
-  });
   const fields = parseFields(req.query);
-  return {
-    status: 200,
-    body: {
-      contacts: page.rows.map((c) => renderContact(c, fields)),
-      next_page_token: nextPageToken(page, 'contacts'),
-    },
-  };
+  return listPage(ctx.state.contacts, plan, paging, 'contacts', (c) => renderContact(c, fields));
 }
 
 export const contactOperations: OperationDef[] = [

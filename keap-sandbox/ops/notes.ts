@@ -14,7 +14,7 @@ import {
   textMatches,
   unknownFilterField,
 } from '../filter';
-import { nextPageToken, parsePaging } from '../paging';
+import { listPage, parsePaging } from '../paging';
 import type { NoteRecord } from '../store/records';
 import { checkOrderBy, compact, mustGet } from './common';
 import type { OpContext, OperationDef, OpRequest, OpResult } from './types';
@@ -131,17 +131,8 @@ function listNotes(ctx: OpContext, req: OpRequest): OpResult {
         unknownFilterField(term, NOTE_FILTER_FIELDS);
     }
   }
-  const page = ctx.state.notes.page({
-    candidates: plan.candidates,
-    predicate: plan.predicate(),
-    afterId: paging.afterId,
-    limit: paging.pageSize,
-  });
   const fields = parseFields(req.query);
-  return {
-    status: 200,
-    body: { notes: page.rows.map((n) => renderNote(n, fields)), next_page_token: nextPageToken(page, 'notes') },
-  };
+  return listPage(ctx.state.notes, plan, paging, 'notes', (n) => renderNote(n, fields));
 }
 
 export const noteOperations: OperationDef[] = [

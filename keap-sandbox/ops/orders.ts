@@ -17,7 +17,7 @@ import {
   textKey,
   textMatches,
 } from '../filter';
-import { nextPageToken, parsePaging } from '../paging';
+import { listPage, parsePaging } from '../paging';
 import type { CustomFieldRecord, OrderItemRecord, OrderRecord, ShippingRecord } from '../store/records';
 import { contentText, customFieldKey } from '../store/state';
 import { checkOrderBy, compact, mustGet, notImplementedFilter } from './common';
@@ -448,16 +448,7 @@ function listOrders(ctx: OpContext, req: OpRequest): OpResult {
       }
     }
   }
-  const page = orders.page({
-    candidates: plan.candidates,
-    predicate: plan.predicate(),
-    afterId: paging.afterId,
-    limit: paging.pageSize,
-  });
-  return {
-    status: 200,
-    body: { orders: page.rows.map((o) => renderOrder(ctx, o)), next_page_token: nextPageToken(page, 'orders') },
-  };
+  return listPage(orders, plan, paging, 'orders', (o) => renderOrder(ctx, o));
 }
 
 export const orderOperations: OperationDef[] = [

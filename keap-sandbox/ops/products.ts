@@ -15,7 +15,7 @@ import {
   textMatches,
   unknownFilterField,
 } from '../filter';
-import { nextPageToken, parsePaging } from '../paging';
+import { listPage, parsePaging } from '../paging';
 import type { ProductRecord } from '../store/records';
 import { checkOrderBy, compact, mustGet } from './common';
 import { renderProductPlans } from './subscription-plans';
@@ -278,19 +278,7 @@ function listProducts(ctx: OpContext, req: OpRequest): OpResult {
         unknownFilterField(term, PRODUCT_FILTER_FIELDS);
     }
   }
-  const page = ctx.state.products.page({
-    candidates: plan.candidates,
-    predicate: plan.predicate(),
-    afterId: paging.afterId,
-    limit: paging.pageSize,
-  });
-  return {
-    status: 200,
-    body: {
-      products: page.rows.map((p) => renderProduct(ctx, p, true)),
-      next_page_token: nextPageToken(page, 'products'),
-    },
-  };
+  return listPage(ctx.state.products, plan, paging, 'products', (p) => renderProduct(ctx, p, true));
 }
 
 export const productOperations: OperationDef[] = [

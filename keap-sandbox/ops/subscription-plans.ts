@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { parseBody, parseUpdateMask } from '../body';
 import { badRequest, notFound } from '../errors';
 import { QueryPlan, parseBoolean, parseFilter, parseId, requireOps, unknownFilterField } from '../filter';
-import { nextPageToken, parsePaging } from '../paging';
+import { listPage, parsePaging } from '../paging';
 import type { ProductRecord, SubscriptionPlanRecord } from '../store/records';
 import { checkOrderBy, compact, mustGet } from './common';
 import type { OpContext, OperationDef, OpRequest, OpResult } from './types';
@@ -200,19 +200,7 @@ function listSubscriptionPlans(ctx: OpContext, req: OpRequest): OpResult {
         unknownFilterField(term, PLAN_FILTER_FIELDS);
     }
   }
-  const page = ctx.state.subscriptionPlans.page({
-    candidates: plan.candidates,
-    predicate: plan.predicate(),
-    afterId: paging.afterId,
-    limit: paging.pageSize,
-  });
-  return {
-    status: 200,
-    body: {
-      subscriptions: page.rows.map((p) => renderPlan(ctx, p)),
-      next_page_token: nextPageToken(page, 'subscriptions'),
-    },
-  };
+  return listPage(ctx.state.subscriptionPlans, plan, paging, 'subscriptions', (p) => renderPlan(ctx, p));
 }
 
 export const subscriptionPlanOperations: OperationDef[] = [

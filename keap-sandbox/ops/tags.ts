@@ -14,7 +14,7 @@ import {
   textMatches,
   unknownFilterField,
 } from '../filter';
-import { nextPageToken, parsePaging } from '../paging';
+import { listPage, nextPageToken, parsePaging } from '../paging';
 import type { TagRecord } from '../store/records';
 import { checkOrderBy, compact, mustGet } from './common';
 import type { OpContext, OperationDef, OpRequest, OpResult } from './types';
@@ -122,13 +122,7 @@ function listTags(ctx: OpContext, req: OpRequest): OpResult {
         unknownFilterField(term, TAG_FILTER_FIELDS);
     }
   }
-  const page = ctx.state.tags.page({
-    candidates: plan.candidates,
-    predicate: plan.predicate(),
-    afterId: paging.afterId,
-    limit: paging.pageSize,
-  });
-  return { status: 200, body: { tags: page.rows.map(renderTag), next_page_token: nextPageToken(page, 'tags') } };
+  return listPage(ctx.state.tags, plan, paging, 'tags', renderTag);
 }
 
 function applyTags(ctx: OpContext, req: OpRequest): OpResult {
