@@ -7,37 +7,32 @@ import { strict as assert } from 'node:assert';
 import { temporal } from '@temporalio/proto';
 import { countActions } from '../bench/actions';
 import type { ActionCount } from '../bench/actions';
-import type { SandboxExchange } from '../keap-sandbox';
 import { getStack } from './support/stack';
 import type { Stack } from './support/stack';
-import { createAccount, keapGet, oneTimeOrder, uniqueId, waitFor, waitForStatus } from './support/fixtures';
+import {
+  createAccount,
+  keapCallsMentioning,
+  keapGet,
+  recordKeapExchanges,
+  oneTimeOrder,
+  uniqueId,
+  waitFor,
+  waitForStatus,
+} from './support/fixtures';
 
 describe('cost per order (happy path)', function () {
   this.timeout(60_000);
   let stack: Stack;
   let accountId: string;
-  let stopRecording: () => void;
-  const exchanges: SandboxExchange[] = [];
+  const exchanges = recordKeapExchanges();
 
   before(async function () {
     this.timeout(120_000);
     stack = await getStack();
     accountId = await createAccount(stack);
-    stopRecording = stack.sandbox.onExchange((ex) => exchanges.push(ex));
   });
 
-  after(() => stopRecording());
-
-  /** Keap operations of this order only (the sandbox is shared): requests that name one of `marks`. */
-  function keapCallsFor(from: number, marks: string[]): string[] {
-    return exchanges
-      .slice(from)
-      .filter((ex) => {
-        const text = JSON.stringify([ex.path, ex.query, ex.requestBody]);
-        return marks.some((mark) => text.includes(mark));
-      })
-      .map((ex) => ex.operationId ?? `(${ex.status})`);
-  }
+  const keapCallsFor = (from: number, marks: string[]) => keapCallsMentioning(exchanges, from, marks);
 
   async function historyCost(workflowId: string): Promise<ActionCount & { workflowTasks: number }> {
     const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();

@@ -11,6 +11,7 @@ import { SA_STATUS } from '../workflows/search-attributes';
 import { getStack } from './support/stack';
 import type { Stack } from './support/stack';
 import {
+  recordKeapExchanges,
   createAccount,
   keapGet,
   keapOrdersForEmail,
@@ -44,9 +45,8 @@ function body(exchange: SandboxExchange): any {
 describe('NeedsAttention: Keap rejections park the order until an operator resumes it', function () {
   this.timeout(60_000);
   let stack: Stack;
-  let stopRecording: () => void;
   /** Every Keap exchange this file caused, to count calls per cause (other suites may share the sandbox). */
-  const exchanges: SandboxExchange[] = [];
+  const exchanges = recordKeapExchanges();
   let defaultPaymentTypes: string[];
 
   const calls = (operationId: string, match: (ex: SandboxExchange) => boolean) =>
@@ -60,10 +60,7 @@ describe('NeedsAttention: Keap rejections park the order until an operator resum
     this.timeout(120_000);
     stack = await getStack();
     defaultPaymentTypes = stack.sandbox.manualPaymentTypes.list();
-    stopRecording = stack.sandbox.onExchange((ex) => exchanges.push(ex));
   });
-
-  after(() => stopRecording());
 
   afterEach(() => {
     stack.sandbox.faults.clear();

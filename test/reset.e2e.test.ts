@@ -6,12 +6,20 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
-import type { SandboxExchange } from '../keap-sandbox';
 import type { OrderLifecycle } from '../common/order';
 import { OrderGateway } from '../api/order-gateway';
 import { getStack, TASK_QUEUE } from './support/stack';
 import type { Stack } from './support/stack';
-import { createAccount, keapGet, keapOrdersForEmail, oneTimeOrder, waitFor, waitForStatus } from './support/fixtures';
+import {
+  createAccount,
+  keapCallsMentioning,
+  keapGet,
+  keapOrdersForEmail,
+  recordKeapExchanges,
+  oneTimeOrder,
+  waitFor,
+  waitForStatus,
+} from './support/fixtures';
 
 const EventType = temporal.api.enums.v1.EventType;
 
@@ -19,17 +27,13 @@ describe('a reset order workflow', function () {
   this.timeout(60_000);
   let stack: Stack;
   let accountId: string;
-  let stopRecording: () => void;
-  const exchanges: SandboxExchange[] = [];
+  const exchanges = recordKeapExchanges();
 
   before(async function () {
     this.timeout(120_000);
     stack = await getStack();
     accountId = await createAccount(stack);
-    stopRecording = stack.sandbox.onExchange((ex) => exchanges.push(ex));
   });
-
-  after(() => stopRecording());
 
   it('looks before writing again: still one Keap order with one payment', async () => {
     const order = oneTimeOrder();
@@ -55,13 +59,7 @@ describe('a reset order workflow', function () {
 
     assert.equal(again.status, 'Paid');
     assert.equal(again.keapOrderId, paid.keapOrderId);
-    const operations = exchanges
-      .slice(from)
-      .filter((ex) => {
-        const text = JSON.stringify([ex.path, ex.query, ex.requestBody]);
-        return text.includes(order.orderId) || text.includes(`/orders/${paid.keapOrderId}/`);
-      })
-      .map((ex) => ex.operationId);
+    const operations = keapCallsMentioning(exchanges, from, [order.orderId, `/orders/${paid.keapOrderId}/`]);
     // The contact is found by email as always; the order and its payment are looked up, not written.
     assert.deepEqual(operations, ['listContacts', 'listOrders', 'listOrderPayments']);
     const orders = await keapOrdersForEmail(stack, order.customer.email);

@@ -1,5 +1,7 @@
 /** Builders and helpers for end-to-end tests. */
 import { randomUUID } from 'node:crypto';
+import type { SandboxExchange } from '../../keap-sandbox';
+import { getStack } from './stack';
 import type { Stack } from './stack';
 
 export const SANDBOX_KEY = 'sandbox-api-key';
@@ -121,4 +123,30 @@ export async function storedHistoryText(
     if (key === 'data' && typeof value === 'string') return Buffer.from(value, 'base64').toString('latin1');
     return value;
   });
+}
+
+/** Every request the shared stack's Keap sandbox serves while the calling suite runs (mocha hooks). */
+export function recordKeapExchanges(): SandboxExchange[] {
+  const exchanges: SandboxExchange[] = [];
+  let stop: (() => void) | undefined;
+  before(async function () {
+    this.timeout(120_000);
+    stop = (await getStack()).sandbox.onExchange((ex) => exchanges.push(ex));
+  });
+  after(() => stop?.());
+  return exchanges;
+}
+
+/**
+ * One order's Keap operations on the shared sandbox: those of `exchanges` from index `from` whose
+ * path, query or body names one of `marks` (its email, order id, payment id, Keap order path).
+ */
+export function keapCallsMentioning(exchanges: readonly SandboxExchange[], from: number, marks: string[]): string[] {
+  return exchanges
+    .slice(from)
+    .filter((ex) => {
+      const text = JSON.stringify([ex.path, ex.query, ex.requestBody]);
+      return marks.some((mark) => text.includes(mark));
+    })
+    .map((ex) => ex.operationId ?? `(${ex.status})`);
 }
