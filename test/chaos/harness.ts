@@ -167,7 +167,7 @@ class ChaosRun {
       const stats = this.sandbox.stats();
       this.report.keap = {
         calls: Object.values(stats.calls).reduce((a, b) => a + b, 0),
-        faults: Object.values(stats.faultsByMode).reduce((a, b) => a + b, 0),
+        faults: stats.faultsTotal,
         faultsByMode: { ...stats.faultsByMode },
         throttled: stats.throttled.total,
         lostResponses: stats.lostResponses,
