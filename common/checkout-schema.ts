@@ -9,9 +9,11 @@ import { z } from 'zod';
 import type { CheckoutDefinition, CheckoutPricing } from './checkout';
 import {
   currencySchema,
+  MAX_SKU_LENGTH,
   minorUnitsSchema,
   paymentPlanSchema,
   resourceIdSchema,
+  skuSchema,
   subscriptionPlanSchema,
 } from './order-schema';
 
@@ -21,23 +23,10 @@ export const resyncParams = z.strictObject({
   resyncId: z.uuid().meta({ description: 'The id returned by POST .../checkouts:resync' }),
 });
 
-/** Longest SKU we send to Keap (the same limit as order line items). */
-export const MAX_SKU_LENGTH = 64;
-
-export const checkoutSkuSchema = z
-  .string()
-  .trim()
-  .min(1)
-  .max(MAX_SKU_LENGTH)
-  // Keap's filter syntax gives ';' and '*' a meaning, so such a SKU could never be looked up exactly.
-  // The control characters (Unicode Cc) are spelled out rather than `\p{Cc}` with the `u` flag, which
-  // the OpenAPI document cannot carry (its pattern came out as `…$/u`, matching nothing).
-  // eslint-disable-next-line no-control-regex -- control characters are what this pattern refuses
-  .regex(/^[^;*\u0000-\u001f\u007f-\u009f]+$/, 'must not contain ";", "*" or control characters')
-  .meta({
-    description: 'Keap product SKU; derived from the account and checkout ids when omitted',
-    example: 'COURSE-1',
-  });
+export const checkoutSkuSchema = skuSchema.meta({
+  description: 'Keap product SKU; derived from the account and checkout ids when omitted',
+  example: 'COURSE-1',
+});
 
 export const oneTimePricingSchema = z
   .strictObject({

@@ -266,6 +266,14 @@ describe('hostile input: malformed and malicious requests and webhooks', functio
       code: 'validation_failed',
       message: /customer\.address\.region: Too big: expected string to have <=50 characters/,
     },
+    {
+      category: 'types',
+      name: 'a SKU with ";" (Keap filter syntax): refused here, not retried forever on lookup',
+      send: () => postOrder((o) => ({ ...o, items: [{ ...o.items[0], sku: 'BOOK;1' }, o.items[1]] })),
+      status: 400,
+      code: 'validation_failed',
+      message: /items\.0\.sku: must not contain ";", "\*" or control characters/,
+    },
 
     // ---- Amounts
     {
