@@ -8,7 +8,7 @@
  * not_a_server_error check (a 5xx, or a connection the server dropped).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAccount } from '../support/fixtures';
 import { API_TOKEN, getStack, stopStack } from '../support/stack';
@@ -17,12 +17,19 @@ const root = join(__dirname, '..', '..');
 const SCHEMATHESIS = join(root, 'tools', 'python', 'bin', 'schemathesis');
 const ACCOUNT_ID = 'fuzz-account';
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+/**
+ * Runs schemathesis with its output in `logPath`, not on the console: its pytest-style closing banner
+ * ("=== 2 warnings in 60s ===") would otherwise be the last summary CI tooling sees.
+ */
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, logPath: string): Promise<number> {
   return new Promise((resolve, reject) => {
+    const log = createWriteStream(logPath);
     // Run in data/ (git-ignored): schemathesis keeps a .schemathesis/ cache in its working directory.
-    const child = spawn(command, args, { stdio: 'inherit', env, cwd: join(root, 'data') });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: join(root, 'data') });
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
     child.once('error', reject);
-    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    child.once('close', (code, signal) => log.end(() => resolve(code ?? (signal ? 1 : 0))));
   });
 }
 
@@ -43,6 +50,8 @@ async function main(): Promise<number> {
   const started = Date.now();
   mkdirSync(join(root, 'data'), { recursive: true });
   const reportDir = join(root, 'data', 'fuzz-report', String(started));
+  mkdirSync(reportDir, { recursive: true });
+  const logPath = join(reportDir, 'schemathesis.log');
   const stack = await getStack();
   try {
     await createAccount(stack, ACCOUNT_ID, { salesSyncEnabled: false });
@@ -78,7 +87,9 @@ async function main(): Promise<number> {
       reportDir,
     ];
     console.log(`[fuzz] stack up in ${((Date.now() - started) / 1000).toFixed(1)} s; schemathesis ${args.join(' ')}`);
-    const code = await run(SCHEMATHESIS, args, { ...process.env, FUZZ_ACCOUNT_ID: ACCOUNT_ID });
+    console.log(`[fuzz] schemathesis output: ${logPath}`);
+    const code = await run(SCHEMATHESIS, args, { ...process.env, FUZZ_ACCOUNT_ID: ACCOUNT_ID }, logPath);
+    if (code !== 0) console.error(readFileSync(logPath, 'utf8').split('\n').slice(-60).join('\n'));
     const failed = stack.logs().includes('"msg":"request failed"');
     if (failed) console.error('[fuzz] the API logged a failed request (a 500): see the lines above');
     console.log(`[fuzz] done in ${((Date.now() - started) / 1000).toFixed(1)} s, schemathesis exit code ${code}`);
