@@ -21,8 +21,9 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code is bundled into Temporal's deterministic sandbox: no I/O, no heavy libraries.
-    files: ['workflows/**/*.ts'],
+    // Workflow code (workflows/ and every domain's workflow/ folder) is bundled into Temporal's
+    // deterministic sandbox: no I/O, no heavy libraries.
+    files: ['workflows/**/*.ts', '*/workflow/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -43,7 +44,7 @@ export default tseslint.config(
               message: 'Workflow code must stay deterministic and light.',
             },
             {
-              group: ['../activities/*', '../keap/*', '../api/*'],
+              group: ['**/activities', '**/activities/*', '**/keap/*', '**/api/*', '**/*-schema', '**/client'],
               allowTypeImports: true,
               message: 'Only type imports from I/O modules in workflow code.',
             },

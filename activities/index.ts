@@ -1,13 +1,13 @@
-import { connectionActivities } from './connections';
-import { contactActivities } from './contacts';
+import { connectionActivities } from '../accounts/activities/connections';
+import { contactActivities } from '../orders/activities/contacts';
 import { KeapAccess } from './keap-access';
 import type { KeapAccessDeps } from './keap-access';
-import { KeapOrders, orderActivities } from './orders';
-import { KeapProducts, productActivities } from './products';
-import { productSyncActivities } from './product-sync';
-import type { ProductSyncDeps } from './product-sync';
-import { saleActivities } from './sales';
-import { tagActivities } from './tags';
+import { KeapOrders, orderActivities } from '../orders/activities/keap-orders';
+import { KeapProducts, productActivities } from '../orders/activities/products';
+import { productSyncActivities } from '../checkouts/activities/product-sync';
+import type { ProductSyncDeps } from '../checkouts/activities/product-sync';
+import { saleActivities } from '../orders/activities/sales';
+import { tagActivities } from '../orders/activities/tags';
 
 /** What the worker gives its activities; `checkouts` is where the API stores published checkouts. */
 export type ActivityDeps = KeapAccessDeps & Pick<ProductSyncDeps, 'checkouts'>;

@@ -4,13 +4,13 @@
  * then orders that waited for a reconnect are woken, and turning Sales Sync on re-syncs checkouts.
  */
 import type { Account, AccountStore, KeapCredentials } from '../accounts/account';
-import type { AccountWorkflowClient } from '../accounts/account-workflow-client';
+import type { AccountWorkflowClient } from '../accounts/client';
 import { connected, credentialsFromTokens } from '../accounts/connections';
 import type { KeapConnections } from '../accounts/connections';
 import { KeapApiError } from '../keap/errors';
 import { InvalidGrantError } from '../keap/oauth';
 import { HttpError } from './errors';
-import type { OrderGateway } from './order-gateway';
+import type { OrderGateway } from '../orders/client';
 import type { z } from 'zod';
 import type { accountPatchSchema, accountPutSchema, keapCredentialsInputSchema } from './schemas';
 

@@ -2,18 +2,18 @@
 import express from 'express';
 import type { RequestHandler } from 'express';
 import type { AccountStore } from '../accounts/account';
-import type { Logger } from '../common/logger';
+import type { Logger } from '../platform/logger';
 import type { PayloadCodec } from '@temporalio/common';
 import { requireBearerToken } from './auth';
 import { codecRoutes } from './codec-routes';
 import { rejectCardData } from './card-data';
 import { errorHandler, HttpError, notFound } from './errors';
 import { buildOpenApiDocument } from './openapi';
-import type { OrderGateway } from './order-gateway';
+import type { OrderGateway } from '../orders/client';
 import type { AccountService } from './account-service';
 import { accountRoutes } from './routes/accounts';
 import { orderRoutes } from './routes/orders';
-import type { CheckoutGateway } from './checkout-gateway';
+import type { CheckoutGateway } from '../checkouts/client';
 import { checkoutRoutes } from './routes/checkouts';
 import { stripeWebhookRouter } from './stripe/webhook-route';
 

@@ -1,6 +1,6 @@
-/** Zod schemas of the checkout API's responses (requests: common/checkout-schema.ts), for the OpenAPI document. */
+/** Zod schemas of the checkout API's responses (requests: checkouts/checkout-schema.ts), for the OpenAPI document. */
 import { z } from 'zod';
-import { checkoutPricingSchema } from '../common/checkout-schema';
+import { checkoutPricingSchema } from '../checkouts/checkout-schema';
 
 export const checkoutAcceptedSchema = z
   .object({

@@ -4,7 +4,7 @@
  * nothing internal. Malformed JSON and oversized bodies are caught here, never crash the server.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import type { Logger } from '../common/logger';
+import type { Logger } from '../platform/logger';
 
 export interface FieldProblem {
   path: string;

@@ -1,11 +1,11 @@
 /** Standalone API process (docker-compose's `api` service). Needs a running Temporal server. */
 import { FileAccountStore } from '../accounts/file-store';
 import { FileCheckoutStore } from '../checkouts/file-store';
-import { loadConfig } from '../common/config';
-import { encryptedDataConverter } from '../common/payload-codec';
-import { createLogger } from '../common/logger';
-import { onShutdown } from '../common/shutdown';
-import { connectClient } from '../common/temporal-connection';
+import { loadConfig } from '../platform/config';
+import { encryptedDataConverter } from '../platform/payload-codec';
+import { createLogger } from '../platform/logger';
+import { onShutdown } from '../platform/shutdown';
+import { connectClient } from '../platform/temporal-connection';
 import { startApi } from './server';
 
 async function main(): Promise<void> {

@@ -2,8 +2,8 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import type { ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import type { z } from 'zod';
-import { orderRequestSchema, paymentSchema } from '../common/order-schema';
-import { checkoutParams, checkoutPutSchema, resyncParams } from '../common/checkout-schema';
+import { orderRequestSchema, paymentSchema } from '../orders/order-schema';
+import { checkoutParams, checkoutPutSchema, resyncParams } from '../checkouts/checkout-schema';
 import {
   checkoutAcceptedSchema,
   checkoutViewSchema,

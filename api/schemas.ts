@@ -1,6 +1,6 @@
-/** Zod schemas of the HTTP API that are not order input (see common/order-schema.ts for orders). */
+/** Zod schemas of the HTTP API that are not order input (see orders/order-schema.ts for orders). */
 import { z } from 'zod';
-import { resourceIdSchema } from '../common/order-schema';
+import { resourceIdSchema } from '../orders/order-schema';
 
 export const accountIdParams = z.strictObject({ accountId: resourceIdSchema });
 export const orderParams = z.strictObject({ accountId: resourceIdSchema, orderId: resourceIdSchema });

@@ -3,19 +3,19 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import type { AccountStore } from '../accounts/account';
-import type { Config } from '../common/config';
-import type { Logger } from '../common/logger';
-import { AccountWorkflowClient } from '../accounts/account-workflow-client';
+import type { Config } from '../platform/config';
+import type { Logger } from '../platform/logger';
+import { AccountWorkflowClient } from '../accounts/client';
 import { KeapConnections } from '../accounts/connections';
 import { KeapOAuthClient } from '../keap/oauth';
 import { AccountService } from './account-service';
 import { createApp } from './app';
-import { AesGcmPayloadCodec } from '../common/payload-codec';
-import type { PayloadKey } from '../common/payload-codec';
-import { OrderGateway } from './order-gateway';
+import { AesGcmPayloadCodec } from '../platform/payload-codec';
+import type { PayloadKey } from '../platform/payload-codec';
+import { OrderGateway } from '../orders/client';
 import type { CheckoutStore } from '../checkouts/store';
-import { CheckoutGateway } from './checkout-gateway';
-import type { CheckoutGatewayOptions } from './checkout-gateway';
+import { CheckoutGateway } from '../checkouts/client';
+import type { CheckoutGatewayOptions } from '../checkouts/client';
 
 export interface RunningApi {
   url: string;

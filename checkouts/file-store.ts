@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CheckoutSyncRecord, StoredCheckout } from '../common/checkout';
+import type { CheckoutSyncRecord, StoredCheckout } from './checkout';
 import type { CheckoutStore, PublishInput } from './store';
 
 const VERSION_FILE = /^v(\d{10})\.json$/;

@@ -1,5 +1,5 @@
 /** Where published checkouts and their sync results live; see file-store.ts for the one implementation. */
-import type { CheckoutDefinition, CheckoutSyncRecord, StoredCheckout } from '../common/checkout';
+import type { CheckoutDefinition, CheckoutSyncRecord, StoredCheckout } from './checkout';
 
 export interface PublishInput {
   definition: CheckoutDefinition;

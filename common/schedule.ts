@@ -3,7 +3,7 @@
  * in UTC. Months add like Stripe's billing anchors: the day of the anchor is kept where the month has
  * it and clamped to the month's last day where it does not (Jan 31 → Feb 28 → Mar 31).
  */
-import type { Interval } from './order-schema';
+import type { Interval } from '../orders/order-schema';
 
 const DAY_MS = 86_400_000;
 

@@ -7,7 +7,7 @@
  *   npm run stripe:event -- customer.subscription.deleted --account demo --order sub_1
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../common/config';
+import { loadConfig } from '../platform/config';
 import { invoicePaid, invoicePaymentFailed, signEvent, subscriptionDeleted } from './stripe-events';
 
 async function main(): Promise<void> {

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import { STRIPE_API_VERSION } from '../api/stripe/version';
-import { STRIPE_METADATA_KEYS } from '../common/order-events';
+import { STRIPE_METADATA_KEYS } from '../orders/order-events';
 
 export interface Routing {
   accountId: string;

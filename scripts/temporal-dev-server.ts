@@ -7,8 +7,8 @@ import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { temporalCliPath } from '../common/temporal-binaries';
-import { SALES_SYNC_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { temporalCliPath } from '../platform/temporal-binaries';
+import { SALES_SYNC_SEARCH_ATTRIBUTES } from '../workflows/support/search-attributes';
 
 export interface DevServerOptions {
   host: string;

@@ -5,8 +5,8 @@
  * responses, logs or Temporal history.
  */
 import { strict as assert } from 'node:assert';
-import { AccountWorkflowClient } from '../accounts/account-workflow-client';
-import { accountWorkflowId } from '../workflows/account-definitions';
+import { AccountWorkflowClient } from '../accounts/client';
+import { accountWorkflowId } from '../accounts/workflow/definitions';
 import { getStack, OAUTH_REDIRECT_URI, sandboxOAuth, TASK_QUEUE } from './support/stack';
 import type { Stack } from './support/stack';
 import {

@@ -1,6 +1,6 @@
 /** The chaos suite's checks can fail: each kind of damage to Keap's data is found and counted. */
 import assert from 'node:assert/strict';
-import { keapOrderKey, keapPaymentMarker } from '../common/order';
+import { keapOrderKey, keapPaymentMarker } from '../orders/order';
 import { checkInvariants, type KeapSnapshot } from './chaos/invariants';
 import type { ChaosOrder } from './chaos/scenario';
 

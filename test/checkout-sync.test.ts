@@ -3,11 +3,11 @@ import { strict as assert } from 'node:assert';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { desiredPlan, planChanges, productChanges, desiredProduct } from '../activities/product-sync';
+import { desiredPlan, planChanges, productChanges, desiredProduct } from '../checkouts/activities/product-sync';
 import { FileCheckoutStore } from '../checkouts/file-store';
-import type { CheckoutDefinition, StoredCheckout } from '../common/checkout';
-import { checkoutStatus, keapProductPrice, keapShortDescription } from '../common/checkout';
-import { checkoutPutSchema, derivedCheckoutSku } from '../common/checkout-schema';
+import type { CheckoutDefinition, StoredCheckout } from '../checkouts/checkout';
+import { checkoutStatus, keapProductPrice, keapShortDescription } from '../checkouts/checkout';
+import { checkoutPutSchema, derivedCheckoutSku } from '../checkouts/checkout-schema';
 import type { KeapSubscriptionPlan } from '../keap/types';
 
 const definition = (overrides: Partial<CheckoutDefinition> = {}): CheckoutDefinition => ({

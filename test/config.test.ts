@@ -1,6 +1,6 @@
 /** Configuration defaults that operations depend on. */
 import { strict as assert } from 'node:assert';
-import { ConfigError, loadConfig } from '../common/config';
+import { ConfigError, loadConfig } from '../platform/config';
 
 describe('configuration', () => {
   it('caps the worker’s workflow cache at 500 by default, so its memory does not grow with waiting orders', () => {

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { contactChanges, newContact, syncKeapContact } from '../activities/contacts';
+import { contactChanges, newContact, syncKeapContact } from '../orders/activities/contacts';
 import { KeapClient } from '../keap/client';
 import { startKeapSandbox, type KeapSandbox } from '../keap-sandbox';
-import type { Customer } from '../common/order-schema';
+import type { Customer } from '../orders/order-schema';
 import type { KeapContact } from '../keap/types';
 
 const customer: Customer = {

@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { SALES_SYNC_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { SALES_SYNC_SEARCH_ATTRIBUTES } from '../workflows/support/search-attributes';
 
 const root = join(__dirname, '..');
 

@@ -5,10 +5,10 @@
  */
 import { strict as assert } from 'node:assert';
 import type { Account } from '../accounts/account';
-import { OrderGateway } from '../api/order-gateway';
-import type { OrderLifecycle } from '../common/order';
-import type { PaymentEvent } from '../common/order-events';
-import type { OrderRequest } from '../common/order-schema';
+import { OrderGateway } from '../orders/client';
+import type { OrderLifecycle } from '../orders/order';
+import type { PaymentEvent } from '../orders/order-events';
+import type { OrderRequest } from '../orders/order-schema';
 import { addIntervals } from '../common/schedule';
 import { uniqueId } from './support/fixtures';
 import { startTimeSkippingStack } from './support/time-skipping';

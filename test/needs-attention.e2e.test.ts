@@ -7,7 +7,7 @@
  */
 import { strict as assert } from 'node:assert';
 import type { SandboxExchange } from '../keap-sandbox';
-import { SA_STATUS } from '../workflows/search-attributes';
+import { SA_STATUS } from '../workflows/support/search-attributes';
 import { getStack } from './support/stack';
 import type { Stack } from './support/stack';
 import {

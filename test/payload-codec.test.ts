@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { Payload } from '@temporalio/common';
-import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, parsePayloadKeys } from '../common/payload-codec';
+import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, parsePayloadKeys } from '../platform/payload-codec';
 
 const key = (id: string, fill: number) => `${id}:${Buffer.alloc(32, fill).toString('base64')}`;
 const payload = (text: string): Payload => ({

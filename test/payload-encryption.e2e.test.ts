@@ -5,9 +5,9 @@
  * through the codec endpoint the Temporal UI calls.
  */
 import { strict as assert } from 'node:assert';
-import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, parsePayloadKeys } from '../common/payload-codec';
+import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, parsePayloadKeys } from '../platform/payload-codec';
 import { startApi } from '../api/server';
-import { createLogger } from '../common/logger';
+import { createLogger } from '../platform/logger';
 import { API_TOKEN, getStack, PAYLOAD_KEYS, TASK_QUEUE } from './support/stack';
 import type { Stack } from './support/stack';
 import { createAccount, oneTimeOrder, storedHistoryText, waitFor, waitForStatus } from './support/fixtures';

@@ -6,8 +6,8 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
-import type { OrderLifecycle } from '../common/order';
-import { OrderGateway } from '../api/order-gateway';
+import type { OrderLifecycle } from '../orders/order';
+import { OrderGateway } from '../orders/client';
 import { getStack, TASK_QUEUE } from './support/stack';
 import type { Stack } from './support/stack';
 import {

@@ -13,7 +13,7 @@ import { routeStripeEvent, STRIPE_EVENT_TYPES } from '../api/stripe/events';
 import type { RoutedStripeEvent } from '../api/stripe/events';
 import { STRIPE_API_VERSION } from '../api/stripe/version';
 import { stripeWebhookRouter } from '../api/stripe/webhook-route';
-import type { OrderEvent } from '../common/order-events';
+import type { OrderEvent } from '../orders/order-events';
 
 /** Fixtures are checked against stripe-node's types: a misspelt or misplaced field fails to compile. */
 type DeepPartial<T> = T extends (infer U)[]

@@ -1,7 +1,7 @@
 /** Builds the activities' dependencies, the same way for npm start, the standalone worker and tests. */
 import type { Client } from '@temporalio/client';
 import type { AccountStore } from '../accounts/account';
-import { AccountWorkflowClient } from '../accounts/account-workflow-client';
+import { AccountWorkflowClient } from '../accounts/client';
 import { KeapConnections } from '../accounts/connections';
 import type { ActivityDeps } from '../activities';
 import type { KeapCallRecord } from '../keap/client';

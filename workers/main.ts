@@ -1,11 +1,11 @@
 /** Standalone worker process (docker-compose's `worker` service). Needs a running Temporal server. */
 import { FileAccountStore } from '../accounts/file-store';
 import { FileCheckoutStore } from '../checkouts/file-store';
-import { loadConfig } from '../common/config';
-import { encryptedDataConverter } from '../common/payload-codec';
-import { createLogger } from '../common/logger';
-import { onShutdown } from '../common/shutdown';
-import { connectClient, connectWorker, temporalAddress } from '../common/temporal-connection';
+import { loadConfig } from '../platform/config';
+import { encryptedDataConverter } from '../platform/payload-codec';
+import { createLogger } from '../platform/logger';
+import { onShutdown } from '../platform/shutdown';
+import { connectClient, connectWorker, temporalAddress } from '../platform/temporal-connection';
 import { buildActivityDeps } from './activity-deps';
 import { createSalesSyncWorker } from './worker';
 

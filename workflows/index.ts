@@ -1,5 +1,5 @@
 // The workflow bundle's entry point: every workflow type the worker serves.
-export { orderWorkflow } from './order-workflow';
-export { checkoutSyncWorkflow } from './checkout-sync-workflow';
-export { checkoutResyncWorkflow } from './checkout-resync-workflow';
-export { accountWorkflow } from './account-workflow';
+export { orderWorkflow } from '../orders/workflow/order-workflow';
+export { checkoutSyncWorkflow } from '../checkouts/workflow/checkout-sync-workflow';
+export { checkoutResyncWorkflow } from '../checkouts/workflow/checkout-resync-workflow';
+export { accountWorkflow } from '../accounts/workflow/account-workflow';

@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import type { AccountStore } from '../../accounts/account';
-import { checkoutParams, checkoutPutSchema, resyncParams } from '../../common/checkout-schema';
+import { checkoutParams, checkoutPutSchema, resyncParams } from '../../checkouts/checkout-schema';
 import { requireAccount } from '../account-service';
-import type { CheckoutGateway } from '../checkout-gateway';
-import { checkoutUrl } from '../checkout-gateway';
+import type { CheckoutGateway } from '../../checkouts/client';
+import { checkoutUrl } from '../../checkouts/client';
 import { HttpError } from '../errors';
 import { accountIdParams } from '../schemas';
 import { parseOrReject } from '../validate';

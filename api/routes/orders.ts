@@ -1,13 +1,13 @@
 import { Router } from 'express';
 import type { AccountStore } from '../../accounts/account';
-import { orderWorkflowId, orderAmountProblems } from '../../common/order';
-import type { OrderEvent } from '../../common/order-events';
-import type { LineItem, OrderInput, OrderRequest } from '../../common/order-schema';
-import { orderRequestSchema, paymentSchema } from '../../common/order-schema';
+import { orderWorkflowId, orderAmountProblems } from '../../orders/order';
+import type { OrderEvent } from '../../orders/order-events';
+import type { LineItem, OrderInput, OrderRequest } from '../../orders/order-schema';
+import { orderRequestSchema, paymentSchema } from '../../orders/order-schema';
 import { requireAccount } from '../account-service';
-import type { CheckoutGateway } from '../checkout-gateway';
+import type { CheckoutGateway } from '../../checkouts/client';
 import { HttpError } from '../errors';
-import type { OrderGateway } from '../order-gateway';
+import type { OrderGateway } from '../../orders/client';
 import { accountIdParams, cancelRequestSchema, orderParams } from '../schemas';
 import { parseOrReject } from '../validate';
 

@@ -10,9 +10,9 @@
  */
 import type Stripe from 'stripe';
 import { z } from 'zod';
-import { STRIPE_METADATA_KEYS } from '../../common/order-events';
-import type { OrderEvent, PaymentSequence } from '../../common/order-events';
-import { resourceIdSchema } from '../../common/order-schema';
+import { STRIPE_METADATA_KEYS } from '../../orders/order-events';
+import type { OrderEvent, PaymentSequence } from '../../orders/order-events';
+import { resourceIdSchema } from '../../orders/order-schema';
 
 export interface RoutedStripeEvent {
   accountId: string;

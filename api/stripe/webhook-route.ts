@@ -11,7 +11,7 @@
  */
 import express from 'express';
 import Stripe from 'stripe';
-import type { Logger } from '../../common/logger';
+import type { Logger } from '../../platform/logger';
 import { HttpError } from '../errors';
 import { routeStripeEvent } from './events';
 import type { RoutedStripeEvent } from './events';

@@ -4,7 +4,7 @@
  * totals add up, nothing in Keap belongs to no order, one contact per customer. Pure, so it has tests
  * of its own (test/chaos-invariants.test.ts) proving each check can fail.
  */
-import { keapOrderKey, keapPaymentMarker } from '../../common/order';
+import { keapOrderKey, keapPaymentMarker } from '../../orders/order';
 import type { ChaosOrder } from './scenario';
 
 export interface KeapOrderView {

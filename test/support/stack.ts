@@ -15,14 +15,14 @@ import { FileAccountStore } from '../../accounts/file-store';
 import { FileCheckoutStore } from '../../checkouts/file-store';
 import { startApi } from '../../api/server';
 import type { RunningApi } from '../../api/server';
-import { createLogger } from '../../common/logger';
-import { encryptedDataConverter, parsePayloadKeys } from '../../common/payload-codec';
-import { temporalCliPath } from '../../common/temporal-binaries';
+import { createLogger } from '../../platform/logger';
+import { encryptedDataConverter, parsePayloadKeys } from '../../platform/payload-codec';
+import { temporalCliPath } from '../../platform/temporal-binaries';
 import { DEFAULT_OAUTH_CLIENT, startKeapSandbox } from '../../keap-sandbox';
 import type { KeapSandbox } from '../../keap-sandbox';
 import { buildActivityDeps } from '../../workers/activity-deps';
 import { createSalesSyncWorker, WORKFLOWS_PATH } from '../../workers/worker';
-import { SALES_SYNC_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { SALES_SYNC_SEARCH_ATTRIBUTES } from '../../workflows/support/search-attributes';
 
 export const API_TOKEN = 'test-token-0123456789abcdef';
 export const TASK_QUEUE = 'sales-sync-test';

@@ -12,13 +12,13 @@ import { installTestRuntime } from './runtime';
 import type { Account } from '../../accounts/account';
 import { FileAccountStore } from '../../accounts/file-store';
 import { FileCheckoutStore } from '../../checkouts/file-store';
-import { temporalTestServerPath } from '../../common/temporal-binaries';
+import { temporalTestServerPath } from '../../platform/temporal-binaries';
 import { startKeapSandbox } from '../../keap-sandbox';
 import type { KeapSandbox } from '../../keap-sandbox';
 import { buildActivityDeps } from '../../workers/activity-deps';
 import { createSalesSyncWorker, WORKFLOWS_PATH } from '../../workers/worker';
 import { sandboxOAuth } from './stack';
-import { SALES_SYNC_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { SALES_SYNC_SEARCH_ATTRIBUTES } from '../../workflows/support/search-attributes';
 import { temporal } from '@temporalio/proto';
 
 export interface TimeSkippingStack {

@@ -3,11 +3,11 @@
  * the sync status, workflow ids, and how a checkout maps to a Keap product. Deterministic and
  * dependency-free (types only from the schema module), so it is safe inside Temporal's workflow sandbox.
  */
-import type { Interval, PaymentPlan, SubscriptionPlan } from './order-schema';
+import type { Interval, PaymentPlan, SubscriptionPlan } from '../orders/order-schema';
 
 export type CheckoutPricing = { type: 'one_time'; amount: number } | PaymentPlan | SubscriptionPlan;
 
-/** A checkout as the platform published it (common/checkout-schema.ts validates it). Money in minor units. */
+/** A checkout as the platform published it (checkouts/checkout-schema.ts validates it). Money in minor units. */
 export interface CheckoutDefinition {
   name: string;
   sku?: string;

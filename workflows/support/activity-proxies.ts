@@ -1,6 +1,6 @@
 /** The activity proxy every order lifecycle uses, with one retry policy for all Keap steps. */
 import { proxyActivities } from '@temporalio/workflow';
-import type { SalesSyncActivities } from '../activities';
+import type { SalesSyncActivities } from '../../activities';
 
 export const keap = proxyActivities<SalesSyncActivities>({
   // Above the Keap client's own request timeout, so a hung request fails in the client first.

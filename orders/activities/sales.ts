@@ -4,11 +4,11 @@
  * its Keap writes. Each write still looks before it writes whenever an earlier one may exist.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { Customer } from '../common/order-schema';
+import type { Customer } from '../order-schema';
 import { syncKeapContact } from './contacts';
-import type { KeapAccess } from './keap-access';
-import { mayHaveWrittenBefore } from './keap-access';
-import type { CreateKeapOrderInput, KeapOrders, KeapOrderSnapshot, RecordedKeapPayment } from './orders';
+import type { KeapAccess } from '../../activities/keap-access';
+import { mayHaveWrittenBefore } from '../../activities/keap-access';
+import type { CreateKeapOrderInput, KeapOrders, KeapOrderSnapshot, RecordedKeapPayment } from './keap-orders';
 import type { EnsureProductsInput, KeapProducts } from './products';
 
 /** What a sale wrote before it failed; the workflow hands it back so a retry does not redo it. */

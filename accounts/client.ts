@@ -2,15 +2,15 @@
 import type { Client } from '@temporalio/client';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { RefreshOutcome } from './connections';
-import type { AccountWorkflowArgs, ConnectionState } from '../workflows/account-definitions';
+import type { AccountWorkflowArgs, ConnectionState } from './workflow/definitions';
 import {
   accountWorkflowId,
   connectionChangedSignal,
   connectionQuery,
   refreshTokensUpdate,
-} from '../workflows/account-definitions';
-import type { accountWorkflow } from '../workflows/account-workflow';
-import { SA_ACCOUNT_ID, SA_STATUS } from '../workflows/search-attributes';
+} from './workflow/definitions';
+import type { accountWorkflow } from './workflow/account-workflow';
+import { SA_ACCOUNT_ID, SA_STATUS } from '../workflows/support/search-attributes';
 
 export class AccountWorkflowClient {
   constructor(

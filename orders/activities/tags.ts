@@ -1,4 +1,4 @@
-import type { KeapAccess } from './keap-access';
+import type { KeapAccess } from '../../activities/keap-access';
 
 export interface TagContactInput {
   accountId: string;

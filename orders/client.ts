@@ -16,11 +16,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Account } from '../accounts/account';
 import { contentFingerprint } from '../common/canonical-json';
 import { formatMoney } from '../common/money';
-import type { OrderLifecycle } from '../common/order';
-import { orderTotal, orderWorkflowId } from '../common/order';
-import type { OrderEvent } from '../common/order-events';
-import type { OrderRequest } from '../common/order-schema';
-import type { OrderWorkflowArgs, PlaceOrderRequest } from '../workflows/order-definitions';
+import type { OrderLifecycle } from './order';
+import { orderTotal, orderWorkflowId } from './order';
+import type { OrderEvent } from './order-events';
+import type { OrderRequest } from './order-schema';
+import type { OrderWorkflowArgs, PlaceOrderRequest } from './workflow/definitions';
 import {
   cancelSignal,
   keapReconnectedSignal,
@@ -31,9 +31,9 @@ import {
   placeOrderUpdate,
   refundSignal,
   resumeSignal,
-} from '../workflows/order-definitions';
-import type { orderWorkflow } from '../workflows/order-workflow';
-import { SA_ACCOUNT_ID, SA_CUSTOMER_EMAIL, SA_PLAN_TYPE, SA_STATUS } from '../workflows/search-attributes';
+} from './workflow/definitions';
+import type { orderWorkflow } from './workflow/order-workflow';
+import { SA_ACCOUNT_ID, SA_CUSTOMER_EMAIL, SA_PLAN_TYPE, SA_STATUS } from '../workflows/support/search-attributes';
 
 export type SubmitOutcome = 'started' | 'duplicate' | 'conflict';
 /** 'closed': the order's workflow has ended (paid, cancelled); the event changes nothing. */

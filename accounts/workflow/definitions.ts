@@ -1,7 +1,7 @@
 /** The account workflow's messages, shared with the API and activities. */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { RefreshOutcome } from '../accounts/connections';
-import type { ConnectionStatus } from '../accounts/account';
+import type { RefreshOutcome } from '../connections';
+import type { ConnectionStatus } from '../account';
 
 /** What the workflow knows of the connection: never a token, only when the current one expires. */
 export interface ConnectionState {

@@ -14,11 +14,11 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SalesSyncActivities } from '../activities';
-import type { RefreshOutcome } from '../accounts/connections';
-import type { AccountWorkflowArgs, ConnectionState } from './account-definitions';
-import { connectionChangedSignal, connectionQuery, refreshTokensUpdate } from './account-definitions';
-import { SA_STATUS } from './search-attributes';
+import type { SalesSyncActivities } from '../../activities';
+import type { RefreshOutcome } from '../connections';
+import type { AccountWorkflowArgs, ConnectionState } from './definitions';
+import { connectionChangedSignal, connectionQuery, refreshTokensUpdate } from './definitions';
+import { SA_STATUS } from '../../workflows/support/search-attributes';
 
 const { refreshKeapTokens, describeKeapConnection } = proxyActivities<SalesSyncActivities>({
   startToCloseTimeout: '45s',

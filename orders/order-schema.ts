@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import countries from 'i18n-iso-countries';
-import { isSupportedCurrency } from './money';
+import { isSupportedCurrency } from '../common/money';
 
 /** Ids used in URLs and Temporal workflow ids: no ':' (our workflow-id separator), no slashes, no dots first. */
 export const resourceIdSchema = z

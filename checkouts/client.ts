@@ -8,16 +8,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { CheckoutStore } from '../checkouts/store';
-import { signalCheckoutPublished } from '../checkouts/temporal';
-import type { CheckoutView, StoredCheckout } from '../common/checkout';
-import { checkoutView, resyncWorkflowId } from '../common/checkout';
-import type { CheckoutPut } from '../common/checkout-schema';
-import { checkoutSku } from '../common/checkout-schema';
-import type { CheckoutResyncWorkflowArgs, ResyncProgress } from '../workflows/checkout-definitions';
-import { resyncProgressQuery } from '../workflows/checkout-definitions';
-import type { checkoutResyncWorkflow } from '../workflows/checkout-resync-workflow';
-import { SA_ACCOUNT_ID, SA_STATUS } from '../workflows/search-attributes';
+import type { CheckoutStore } from './store';
+import { signalCheckoutPublished } from './sync-client';
+import type { CheckoutView, StoredCheckout } from './checkout';
+import { checkoutView, resyncWorkflowId } from './checkout';
+import type { CheckoutPut } from './checkout-schema';
+import { checkoutSku } from './checkout-schema';
+import type { CheckoutResyncWorkflowArgs, ResyncProgress } from './workflow/definitions';
+import { resyncProgressQuery } from './workflow/definitions';
+import type { checkoutResyncWorkflow } from './workflow/checkout-resync-workflow';
+import { SA_ACCOUNT_ID, SA_STATUS } from '../workflows/support/search-attributes';
 
 export interface CheckoutGatewayOptions {
   /** How long a checkout's workflow waits for another publish before it completes (default 1 hour). */

@@ -1,8 +1,8 @@
 /** The order workflow's messages, shared by the workflow and its clients (API, webhooks, tests). */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { OrderLifecycle } from '../common/order';
-import type { CancellationEvent, PaymentEvent, PaymentFailureEvent, RefundEvent } from '../common/order-events';
-import type { OrderRequest } from '../common/order-schema';
+import type { OrderLifecycle } from '../order';
+import type { CancellationEvent, PaymentEvent, PaymentFailureEvent, RefundEvent } from '../order-events';
+import type { OrderRequest } from '../order-schema';
 
 /** Account settings an order works with, taken when the order is placed. */
 export interface OrderSettings {

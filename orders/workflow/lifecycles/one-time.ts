@@ -1,8 +1,8 @@
 /** One-time order: contact, products, one Keap order at the charged price, its payment: Paid. */
 import { patched } from '@temporalio/workflow';
-import type { PaymentEvent } from '../../common/order-events';
+import type { PaymentEvent } from '../../order-events';
 import type { OrderRun } from '../order-run';
-import { ONE_ACTIVITY_PER_SALE } from '../patches';
+import { ONE_ACTIVITY_PER_SALE } from '../../../workflows/support/patches';
 
 export async function runOneTime(run: OrderRun, initial: PaymentEvent): Promise<void> {
   const order = run.placed!.order;

@@ -5,12 +5,12 @@
  * the first real payment (there is nothing paid or shippable before it).
  */
 import { patched } from '@temporalio/workflow';
-import type { SubscriptionPlan } from '../../common/order-schema';
-import type { PaymentEvent } from '../../common/order-events';
-import { itemsTotal } from '../../common/order';
-import { addDays, addIntervals } from '../../common/schedule';
+import type { SubscriptionPlan } from '../../order-schema';
+import type { PaymentEvent } from '../../order-events';
+import { itemsTotal } from '../../order';
+import { addDays, addIntervals } from '../../../common/schedule';
 import type { OrderRun } from '../order-run';
-import { ONE_ACTIVITY_PER_SALE } from '../patches';
+import { ONE_ACTIVITY_PER_SALE } from '../../../workflows/support/patches';
 
 export async function runSubscription(
   run: OrderRun,

@@ -1,7 +1,7 @@
-import type { AccountStore } from '../accounts/account';
-import type { KeapConnections, RefreshOutcome } from '../accounts/connections';
-import { toActivityFailure } from '../keap/errors';
-import type { ConnectionState } from '../workflows/account-definitions';
+import type { AccountStore } from '../account';
+import type { KeapConnections, RefreshOutcome } from '../connections';
+import { toActivityFailure } from '../../keap/errors';
+import type { ConnectionState } from '../workflow/definitions';
 
 export function connectionActivities(accounts: AccountStore, connections: KeapConnections) {
   return {

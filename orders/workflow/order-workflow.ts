@@ -6,13 +6,13 @@
  * payments and other events by signals (signal-with-start), so a payment that beats its order is
  * held, not lost.
  */
-import type { OrderLifecycle } from '../common/order';
-import type { PaymentEvent } from '../common/order-events';
-import { orderTotal } from '../common/order';
+import type { OrderLifecycle } from '../order';
+import type { PaymentEvent } from '../order-events';
+import { orderTotal } from '../order';
 import { runOneTime } from './lifecycles/one-time';
 import { runPaymentPlan } from './lifecycles/payment-plan';
 import { runSubscription } from './lifecycles/subscription';
-import type { OrderWorkflowArgs } from './order-definitions';
+import type { OrderWorkflowArgs } from './definitions';
 import { OrderRun } from './order-run';
 
 export async function orderWorkflow(args: OrderWorkflowArgs): Promise<OrderLifecycle> {

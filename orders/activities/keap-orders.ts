@@ -1,11 +1,11 @@
-import type { Address } from '../common/order-schema';
-import { fromKeapDecimal, toKeapDecimal } from '../common/money';
-import { keapPaymentMarker } from '../common/order';
-import type { KeapClient } from '../keap/client';
-import type { KeapCustomFieldMetaData, KeapOrder } from '../keap/types';
-import type { KeapAccess, KeapSession } from './keap-access';
-import { PromiseCache } from './promise-cache';
-import { mayHaveWrittenBefore } from './keap-access';
+import type { Address } from '../order-schema';
+import { fromKeapDecimal, toKeapDecimal } from '../../common/money';
+import { keapPaymentMarker } from '../order';
+import type { KeapClient } from '../../keap/client';
+import type { KeapCustomFieldMetaData, KeapOrder } from '../../keap/types';
+import type { KeapAccess, KeapSession } from '../../activities/keap-access';
+import { PromiseCache } from '../../activities/promise-cache';
+import { mayHaveWrittenBefore } from '../../activities/keap-access';
 
 /** Label of the order custom field that holds our idempotency key; created on first use. */
 export const ORDER_KEY_FIELD_LABEL = 'Sales Sync Order Key';

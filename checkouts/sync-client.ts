@@ -5,12 +5,12 @@
  * finished one is started anew, so publishes of one checkout are always serialised by one workflow.
  */
 import type { Client } from '@temporalio/client';
-import { checkoutWorkflowId } from '../common/checkout';
-import type { StoredCheckout } from '../common/checkout';
-import type { CheckoutSyncWorkflowArgs, PublishedSignal } from '../workflows/checkout-definitions';
-import { publishedSignal } from '../workflows/checkout-definitions';
-import type { checkoutSyncWorkflow } from '../workflows/checkout-sync-workflow';
-import { SA_ACCOUNT_ID, SA_STATUS } from '../workflows/search-attributes';
+import { checkoutWorkflowId } from './checkout';
+import type { StoredCheckout } from './checkout';
+import type { CheckoutSyncWorkflowArgs, PublishedSignal } from './workflow/definitions';
+import { publishedSignal } from './workflow/definitions';
+import type { checkoutSyncWorkflow } from './workflow/checkout-sync-workflow';
+import { SA_ACCOUNT_ID, SA_STATUS } from '../workflows/support/search-attributes';
 
 export interface SignalPublishedOptions {
   client: Client;

@@ -1,6 +1,6 @@
 /** The checkout sync and resync workflows' messages, shared by the workflows and their clients (API, activities, tests). */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { CheckoutSyncStatus } from '../common/checkout';
+import type { CheckoutSyncStatus } from '../checkout';
 
 export interface CheckoutSyncWorkflowArgs {
   accountId: string;

@@ -17,10 +17,10 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { CheckoutResyncWorkflowArgs, CheckoutSyncReport, ResyncProgress } from './checkout-definitions';
-import { checkoutSyncedSignal, resyncProgressQuery } from './checkout-definitions';
-import { keap } from './keap-activities';
-import { SA_STATUS } from './search-attributes';
+import type { CheckoutResyncWorkflowArgs, CheckoutSyncReport, ResyncProgress } from './definitions';
+import { checkoutSyncedSignal, resyncProgressQuery } from './definitions';
+import { keap } from '../../workflows/support/activity-proxies';
+import { SA_STATUS } from '../../workflows/support/search-attributes';
 
 export const DEFAULT_RESYNC_CONCURRENCY = 5;
 const DEFAULT_ITEM_TIMEOUT_MS = 15 * 60 * 1000;

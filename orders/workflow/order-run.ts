@@ -15,16 +15,16 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import { KEAP_FAILURE_TYPE } from '../common/failure-types';
-import { formatMoney } from '../common/money';
-import type { OrderLifecycle, OrderStatus, RecordedPayment } from '../common/order';
-import { keapOrderKey } from '../common/order';
-import type { PaymentEvent, PaymentFailureEvent } from '../common/order-events';
-import type { LineItem } from '../common/order-schema';
-import type { KeapOrderSnapshot } from '../activities/orders';
+import { KEAP_FAILURE_TYPE } from '../../common/failure-types';
+import { formatMoney } from '../../common/money';
+import type { OrderLifecycle, OrderStatus, RecordedPayment } from '../order';
+import { keapOrderKey } from '../order';
+import type { PaymentEvent, PaymentFailureEvent } from '../order-events';
+import type { LineItem } from '../order-schema';
+import type { KeapOrderSnapshot } from '../activities/keap-orders';
 import type { SaleFailureDetail, SaleProgress } from '../activities/sales';
-import { keap } from './keap-activities';
-import type { CarriedOrderState, InboxEvent, OrderWorkflowArgs, PlaceOrderRequest } from './order-definitions';
+import { keap } from '../../workflows/support/activity-proxies';
+import type { CarriedOrderState, InboxEvent, OrderWorkflowArgs, PlaceOrderRequest } from './definitions';
 import {
   cancelSignal,
   keapReconnectedSignal,
@@ -35,8 +35,13 @@ import {
   placeOrderUpdate,
   refundSignal,
   resumeSignal,
-} from './order-definitions';
-import { SA_CUSTOMER_EMAIL, SA_KEAP_ORDER_ID, SA_PLAN_TYPE, SA_STATUS } from './search-attributes';
+} from './definitions';
+import {
+  SA_CUSTOMER_EMAIL,
+  SA_KEAP_ORDER_ID,
+  SA_PLAN_TYPE,
+  SA_STATUS,
+} from '../../workflows/support/search-attributes';
 
 function nowIso(): string {
   return new Date().toISOString(); // Deterministic in workflows: the workflow task's time.
@@ -47,7 +52,7 @@ function rejectionMessage(error: ActivityFailure): string {
   return cause instanceof ApplicationFailure ? cause.message : (cause?.message ?? error.message);
 }
 
-/** Where a `writeKeapSale` failed and what it had written, when the failure says (see activities/sales.ts). */
+/** Where a `writeKeapSale` failed and what it had written, when the failure says (see orders/activities/sales.ts). */
 function saleFailure(error: ActivityFailure): SaleFailureDetail | undefined {
   const details = error.cause instanceof ApplicationFailure ? error.cause.details : undefined;
   return details?.find((d): d is SaleFailureDetail => typeof d === 'object' && d !== null && 'saleStep' in d);

@@ -20,17 +20,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CheckoutSyncResult } from '../activities/product-sync';
-import type { CheckoutSyncStatus } from '../common/checkout';
-import { formatMoney } from '../common/money';
-import type { CheckoutSyncReport, CheckoutSyncWorkflowArgs, CheckoutWorkflowState } from './checkout-definitions';
-import {
-  checkoutResumeSignal,
-  checkoutStateQuery,
-  checkoutSyncedSignal,
-  publishedSignal,
-} from './checkout-definitions';
-import { keap } from './keap-activities';
-import { SA_STATUS } from './search-attributes';
+import type { CheckoutSyncStatus } from '../checkout';
+import { formatMoney } from '../../common/money';
+import type { CheckoutSyncReport, CheckoutSyncWorkflowArgs, CheckoutWorkflowState } from './definitions';
+import { checkoutResumeSignal, checkoutStateQuery, checkoutSyncedSignal, publishedSignal } from './definitions';
+import { keap } from '../../workflows/support/activity-proxies';
+import { SA_STATUS } from '../../workflows/support/search-attributes';
 
 export const DEFAULT_QUIET_PERIOD_MS = 60 * 60 * 1000;
 

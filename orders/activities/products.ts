@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { CheckoutStore } from '../checkouts/store';
-import type { KeapAccess, KeapSession } from './keap-access';
-import { PromiseCache } from './promise-cache';
+import type { CheckoutStore } from '../../checkouts/store';
+import type { KeapAccess, KeapSession } from '../../activities/keap-access';
+import { PromiseCache } from '../../activities/promise-cache';
 
 export interface EnsureProductsInput {
   accountId: string;

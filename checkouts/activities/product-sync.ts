@@ -6,12 +6,12 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { AccountStore } from '../accounts/account';
-import type { CheckoutStore } from '../checkouts/store';
-import { signalCheckoutPublished } from '../checkouts/temporal';
-import type { CheckoutDefinition, CheckoutSyncRecord, StoredCheckout } from '../common/checkout';
-import { KEAP_CYCLE_TYPE, keapProductPrice, keapShortDescription } from '../common/checkout';
-import type { KeapClient } from '../keap/client';
+import type { AccountStore } from '../../accounts/account';
+import type { CheckoutStore } from '../store';
+import { signalCheckoutPublished } from '../sync-client';
+import type { CheckoutDefinition, CheckoutSyncRecord, StoredCheckout } from '../checkout';
+import { KEAP_CYCLE_TYPE, keapProductPrice, keapShortDescription } from '../checkout';
+import type { KeapClient } from '../../keap/client';
 import type {
   KeapProduct,
   KeapProductField,
@@ -19,8 +19,8 @@ import type {
   KeapSubscriptionPlan,
   KeapSubscriptionPlanField,
   KeapSubscriptionPlanWrite,
-} from '../keap/types';
-import type { KeapAccess } from './keap-access';
+} from '../../keap/types';
+import type { KeapAccess } from '../../activities/keap-access';
 
 export interface ProductSyncDeps {
   accounts: AccountStore;

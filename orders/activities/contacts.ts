@@ -1,7 +1,7 @@
-import type { Address, Customer } from '../common/order-schema';
-import type { KeapAddress, KeapContact, KeapContactField, KeapContactWrite, KeapPhoneNumber } from '../keap/types';
-import { KeyedSerializer } from './keyed-serializer';
-import type { KeapAccess, KeapSession } from './keap-access';
+import type { Address, Customer } from '../order-schema';
+import type { KeapAddress, KeapContact, KeapContactField, KeapContactWrite, KeapPhoneNumber } from '../../keap/types';
+import { KeyedSerializer } from '../../activities/keyed-serializer';
+import type { KeapAccess, KeapSession } from '../../activities/keap-access';
 
 export interface SyncContactInput {
   accountId: string;

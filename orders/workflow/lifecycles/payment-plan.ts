@@ -4,11 +4,11 @@
  * An installment not received by its due date plus the grace period turns the order PastDue.
  */
 import { patched } from '@temporalio/workflow';
-import type { PaymentPlan } from '../../common/order-schema';
-import type { PaymentEvent } from '../../common/order-events';
-import { addDays, addIntervals } from '../../common/schedule';
+import type { PaymentPlan } from '../../order-schema';
+import type { PaymentEvent } from '../../order-events';
+import { addDays, addIntervals } from '../../../common/schedule';
 import type { OrderRun } from '../order-run';
-import { ONE_ACTIVITY_PER_SALE } from '../patches';
+import { ONE_ACTIVITY_PER_SALE } from '../../../workflows/support/patches';
 
 export async function runPaymentPlan(
   run: OrderRun,

@@ -2,7 +2,7 @@
  * What the checkout platform sends when a checkout is published (PUT /v1/accounts/:a/checkouts/:c),
  * and the rules that turn a checkout into a Keap product: its SKU, its Keap price and descriptions,
  * its subscription plan. Zod validates at the edge; workflow code imports these types with
- * `import type` only (see common/checkout.ts for what workflows may import).
+ * `import type` only (see checkouts/checkout.ts for what workflows may import).
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -15,7 +15,7 @@ import {
   resourceIdSchema,
   skuSchema,
   subscriptionPlanSchema,
-} from './order-schema';
+} from '../orders/order-schema';
 
 export const checkoutParams = z.strictObject({ accountId: resourceIdSchema, checkoutId: resourceIdSchema });
 export const resyncParams = z.strictObject({
@@ -66,7 +66,7 @@ export const checkoutPutSchema = z
 
 export type CheckoutPut = z.output<typeof checkoutPutSchema>;
 
-// Compile-time check that the zod output and the workflow-safe types in common/checkout.ts agree.
+// Compile-time check that the zod output and the workflow-safe types in checkouts/checkout.ts agree.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const pricingTypesAgree: Same<z.output<typeof checkoutPricingSchema>, CheckoutPricing> = true;
 const definitionTypesAgree: Same<CheckoutPut, CheckoutDefinition> = true;
