@@ -1,7 +1,8 @@
 /**
  * How activities reach an account's Keap: the account is looked up by id at call time (secrets never
  * enter workflow history), OAuth access tokens are refreshed through the account workflow (which
- * serialises refreshes), and every failure leaves through the one Keap error mapping.
+ * serialises refreshes), and every failure leaves through the one Keap failure mapping
+ * (activities/keap-failures.ts).
  */
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
@@ -10,8 +11,9 @@ import type { Account, AccountStore } from '../accounts/account';
 import type { KeapConnections, RefreshOutcome } from '../accounts/connections';
 import { KeapClient } from '../keap/client';
 import type { KeapAuth, KeapCallRecord } from '../keap/client';
-import { KeapApiError, needsReconnectFailure, toActivityFailure } from '../keap/errors';
+import { KeapApiError } from '../keap/errors';
 import { KeapRateLimiters } from '../keap/rate-limiter';
+import { needsReconnectFailure, toActivityFailure } from './keap-failures';
 
 export interface KeapAccessDeps {
   accounts: AccountStore;

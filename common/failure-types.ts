@@ -1,6 +1,7 @@
 /**
- * Failure type names an operator sees in the Temporal UI; activities raise them, workflows match on
- * them. Dependency-free, so workflow code can import it.
+ * Failure type names an operator sees in the Temporal UI; activities raise them (through
+ * activities/keap-failures.ts, the one mapping), workflows match on them. Dependency-free, so
+ * workflow code can import it; keap/ does not, it knows nothing of Temporal.
  */
 export const KEAP_FAILURE_TYPE = {
   retryable: 'KeapTransientError',

@@ -1,10 +1,9 @@
 /**
- * The one mapping from Keap HTTP outcomes to errors, and from those errors to Temporal activity
- * failures. Network trouble, 5xx and 429 are retryable (429 waits as long as Keap's headers say);
- * other 4xx are not, and carry Keap's own message so an operator can act on it.
+ * The one mapping from Keap HTTP outcomes to errors. Network trouble, 5xx and 429 are retryable
+ * (429 waits as long as Keap's headers say); other 4xx are not, and carry Keap's own message so an
+ * operator can act on it. Owns the Keap error types only: turning them into Temporal failures is
+ * activities/keap-failures.ts's job, so keap/ knows nothing of Temporal.
  */
-import { ApplicationFailure } from '@temporalio/common';
-import { KEAP_FAILURE_TYPE } from '../common/failure-types';
 import type { KeapErrorBody } from './types';
 
 export type KeapErrorKind =
@@ -134,32 +133,4 @@ export function errorFromFetchFailure(operation: string, error: unknown, timedOu
           cause: error,
         },
       );
-}
-
-export { KEAP_FAILURE_TYPE };
-
-export function needsReconnectFailure(accountId: string, reason: string): ApplicationFailure {
-  return ApplicationFailure.create({
-    message: `The Keap connection of account ${accountId} needs the merchant to reconnect: ${reason}`,
-    type: KEAP_FAILURE_TYPE.needsReconnect,
-    nonRetryable: true,
-  });
-}
-
-/** Converts anything an activity throws while talking to Keap into the right Temporal failure. */
-export function toActivityFailure(error: unknown): ApplicationFailure {
-  if (error instanceof ApplicationFailure) return error;
-  if (error instanceof KeapApiError) {
-    return ApplicationFailure.create({
-      message: error.message,
-      type: error.retryable ? KEAP_FAILURE_TYPE.retryable : KEAP_FAILURE_TYPE.rejected,
-      nonRetryable: !error.retryable,
-      nextRetryDelay: error.retryAfterMs,
-      details: [{ kind: error.kind, operation: error.operation, status: error.status ?? null }],
-      cause: error,
-    });
-  }
-  // Unknown errors are bugs or environment trouble: retry them, Temporal's backoff caps the cost.
-  const message = error instanceof Error ? error.message : String(error);
-  return ApplicationFailure.create({ message, type: 'UnexpectedError', nonRetryable: false });
 }

@@ -1,13 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { ApplicationFailure } from '@temporalio/common';
-import {
-  errorFromFetchFailure,
-  KeapApiError,
-  errorFromResponse,
-  KEAP_FAILURE_TYPE,
-  retryDelayFromHeaders,
-  toActivityFailure,
-} from '../keap/errors';
+import { needsReconnectFailure, toActivityFailure } from '../activities/keap-failures';
+import { KEAP_FAILURE_TYPE } from '../common/failure-types';
+import { errorFromFetchFailure, KeapApiError, errorFromResponse, retryDelayFromHeaders } from '../keap/errors';
 import { KeapClient } from '../keap/client';
 
 const headers = (h: Record<string, string>) => new Headers(h);
@@ -86,6 +81,25 @@ describe('Keap error mapping', () => {
     const passthrough = ApplicationFailure.nonRetryable('x', 'AccountNotFound');
     assert.equal(toActivityFailure(passthrough), passthrough);
     assert.equal(toActivityFailure(new TypeError('boom')).nonRetryable, false);
+  });
+
+  it('keeps the failure shape workflows and saved histories rely on: type, details, cause', () => {
+    const rejected = toActivityFailure(errorFromResponse('createOrder', 404, { message: 'gone' }, headers({})));
+    assert.deepEqual(rejected.details, [{ kind: 'not_found', operation: 'createOrder', status: 404 }]);
+    assert.equal(rejected.nextRetryDelay, undefined);
+    assert.ok(rejected.cause instanceof KeapApiError);
+    const network = toActivityFailure(errorFromFetchFailure('listTags', new Error('ECONNRESET'), false));
+    assert.deepEqual(network.details, [{ kind: 'network', operation: 'listTags', status: null }]);
+    const unexpected = toActivityFailure(new TypeError('boom'));
+    assert.equal(unexpected.type, 'UnexpectedError');
+    assert.equal(unexpected.message, 'boom');
+    const reconnect = needsReconnectFailure('acct_1', 'Keap refused the refresh token');
+    assert.equal(reconnect.type, KEAP_FAILURE_TYPE.needsReconnect);
+    assert.equal(reconnect.nonRetryable, true);
+    assert.equal(
+      reconnect.message,
+      'The Keap connection of account acct_1 needs the merchant to reconnect: Keap refused the refresh token',
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import type { AccountStore } from '../account';
 import type { KeapConnections, RefreshOutcome } from '../connections';
-import { toActivityFailure } from '../../keap/errors';
+import { toActivityFailure } from '../../activities/keap-failures';
 import type { ConnectionState } from '../workflow/definitions';
 
 export function connectionActivities(accounts: AccountStore, connections: KeapConnections) {
