@@ -4,6 +4,7 @@
  * operator can act on it. Owns the Keap error types only: turning them into Temporal failures is
  * activities/keap-failures.ts's job, so keap/ knows nothing of Temporal.
  */
+import { timeUnitMs } from './rate-headers';
 import type { KeapErrorBody } from './types';
 
 export type KeapErrorKind =
@@ -49,25 +50,6 @@ function kindForStatus(status: number): KeapErrorKind {
 }
 
 const MAX_HONOURED_WAIT_MS = 24 * 60 * 60 * 1000;
-
-function timeUnitMs(unit: string | null): number | undefined {
-  switch (unit?.toLowerCase()) {
-    case 'second':
-    case 'seconds':
-      return 1000;
-    case 'minute':
-    case 'minutes':
-      return 60_000;
-    case 'hour':
-    case 'hours':
-      return 3_600_000;
-    case 'day':
-    case 'days':
-      return 86_400_000;
-    default:
-      return undefined;
-  }
-}
 
 /**
  * How long to wait after a 429, from (in order) `Retry-After`, then Keap's throttle and quota

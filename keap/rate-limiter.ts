@@ -5,15 +5,10 @@
  * window reports nothing available, calls pause until it resets, and an exhausted daily quota
  * (`x-keap-product-quota-*`) pauses them until its expiry time. One limiter per process: several
  * worker processes on one credential share Keap's limit, and the headers' `available` keeps them
- * honest.
+ * honest. Owns the pacing only; the headers' time units are read by rate-headers.ts.
  */
 
-const UNIT_MS: Record<string, number> = { second: 1_000, minute: 60_000, hour: 3_600_000, day: 86_400_000 };
-
-function unitMs(unit: string | null): number | undefined {
-  if (!unit) return undefined;
-  return UNIT_MS[unit.toLowerCase().replace(/s$/, '')];
-}
+import { timeUnitMs } from './rate-headers';
 
 export interface RateLimiterOptions {
   /** Calls per second before Keap's headers say otherwise (API keys: 10/s; OAuth apps: 25/s spike arrest). */
@@ -74,7 +69,7 @@ export class KeapRateLimiter {
     const now = this.now();
     const limit = Number(headers.get('x-keap-product-throttle-limit'));
     const interval = Number(headers.get('x-keap-product-throttle-interval') ?? '1');
-    const unit = unitMs(headers.get('x-keap-product-throttle-time-unit'));
+    const unit = timeUnitMs(headers.get('x-keap-product-throttle-time-unit'));
     if (limit > 0 && interval > 0 && unit) {
       this.spacingMs = (interval * unit) / (limit * this.headroom);
       // Slots already handed out at the old pace must not crowd the new one.

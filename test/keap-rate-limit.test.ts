@@ -5,6 +5,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { KeapClient } from '../keap/client';
+import { retryDelayFromHeaders } from '../keap/errors';
+import { timeUnitMs } from '../keap/rate-headers';
 import { KeapRateLimiter } from '../keap/rate-limiter';
 import { startKeapSandbox } from '../keap-sandbox';
 import type { KeapSandbox } from '../keap-sandbox';
@@ -85,5 +87,45 @@ describe('Keap rate limiting', function () {
     );
     void paced.acquire();
     assert.equal(waits[1], 60_000);
+  });
+});
+
+describe("Keap's header time units (one parser for the 429 wait and the pacing)", () => {
+  it('reads singular and plural units in any case, and nothing else', () => {
+    const cases: [string | null, number | undefined][] = [
+      ['second', 1_000],
+      ['Seconds', 1_000],
+      ['minute', 60_000],
+      ['MINUTES', 60_000],
+      ['hour', 3_600_000],
+      ['hours', 3_600_000],
+      ['Day', 86_400_000],
+      ['days', 86_400_000],
+      [null, undefined],
+      ['', undefined],
+      ['fortnight', undefined],
+      ['ms', undefined],
+      ['secondss', undefined],
+      // Not a unit, though plain objects have such a key.
+      ['constructor', undefined],
+    ];
+    for (const [unit, ms] of cases) assert.equal(timeUnitMs(unit), ms, `unit ${unit}`);
+  });
+
+  it('gives the 429 wait and the limiter the same unit', () => {
+    const throttle = (unit: string) =>
+      new Headers({
+        'x-keap-product-throttle-limit': '10',
+        'x-keap-product-throttle-interval': '2',
+        'x-keap-product-throttle-time-unit': unit,
+        'x-keap-product-throttle-available': '0',
+      });
+    for (const unit of ['Seconds', 'minute', 'HOURS']) {
+      const windowMs = 2 * (timeUnitMs(unit) ?? Number.NaN);
+      assert.equal(retryDelayFromHeaders(throttle(unit)), windowMs, `429 wait, unit ${unit}`);
+      const limiter = new KeapRateLimiter({ initialPerSecond: 10, now: () => 0 });
+      limiter.observe(200, throttle(unit));
+      assert.ok(Math.abs(limiter.perSecond - (10 * 0.95 * 1000) / windowMs) < 1e-9, `pacing, unit ${unit}`);
+    }
   });
 });
