@@ -56,7 +56,7 @@ export default tseslint.config(
   {
     // Tests assert on JSON read off the wire (our API, the Keap sandbox); typing every response shape
     // there would only restate the assertions.
-    files: ['test/**/*.ts'],
+    files: ['test/**/*.ts', 'keap-sandbox/test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -5,14 +5,14 @@
  * Skips when the spec (kept outside the repository, in ../shared/keap/) is absent.
  */
 import { strict as assert } from 'node:assert';
-import { type KeapSandbox, SANDBOX_ROUTES, type SandboxExchange, startKeapSandbox } from '../keap-sandbox';
+import { type KeapSandbox, SANDBOX_ROUTES, type SandboxExchange, startKeapSandbox } from '../index';
 import {
   type KeapSpec,
   SPEC_MISSING_MESSAGE,
   keapSpecAvailable,
   loadKeapSpec,
   validateExchange,
-} from './support/keap-spec';
+} from '../../test/support/keap-spec';
 
 const KEY = 'sandbox-api-key';
 

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type KeapSandbox, STATE_FORMAT_VERSION, startKeapSandbox } from '../keap-sandbox';
+import { type KeapSandbox, STATE_FORMAT_VERSION, startKeapSandbox } from '../index';
 
 const KEY = 'sandbox-api-key';
 

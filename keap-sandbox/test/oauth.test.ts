@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type KeapSandbox, type OAuthClient, STATE_FORMAT_VERSION, startKeapSandbox } from '../keap-sandbox';
+import { type KeapSandbox, type OAuthClient, STATE_FORMAT_VERSION, startKeapSandbox } from '../index';
 
 const CLIENT: OAuthClient = { clientId: 'sandbox-client', clientSecret: 'sandbox-client-secret' };
 const OTHER: OAuthClient = { clientId: 'other-app', clientSecret: 'other-secret' };
