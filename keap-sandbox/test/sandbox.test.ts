@@ -3,8 +3,8 @@
  * rate limiting with Keap's headers, fault injection and the admin API.
  */
 import { strict as assert } from 'node:assert';
-import { KeapClient } from '../keap/client';
-import { KeapApiError } from '../keap/errors';
+import { KeapClient } from '../../keap/client';
+import { KeapApiError } from '../../keap/errors';
 import {
   FAULT_MODES,
   type FaultMode,
@@ -12,9 +12,9 @@ import {
   type SandboxExchange,
   parseRateLimitSpec,
   startKeapSandbox,
-} from '../keap-sandbox';
-import { ChaosProfile, chaosFromFlags, mulberry32 } from '../keap-sandbox/chaos';
-import { Table } from '../keap-sandbox/store/table';
+} from '../index';
+import { ChaosProfile, chaosFromFlags, mulberry32 } from '../chaos';
+import { Table } from '../store/table';
 
 const KEY = 'sandbox-api-key';
 
