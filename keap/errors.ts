@@ -1,8 +1,9 @@
 /**
  * The one mapping from Keap HTTP outcomes to errors. Network trouble, 5xx and 429 are retryable
  * (429 waits as long as Keap's headers say); other 4xx are not, and carry Keap's own message so an
- * operator can act on it. Owns the Keap error types only: turning them into Temporal failures is
- * activities/keap-failures.ts's job, so keap/ knows nothing of Temporal.
+ * operator can act on it. Owns the Keap error types, one root (KeapApiError; a refused OAuth grant is
+ * its InvalidGrantError): turning them into Temporal failures is activities/keap-failures.ts's job,
+ * so keap/ knows nothing of Temporal.
  */
 import { timeUnitMs } from './rate-headers';
 import type { KeapErrorBody } from './types';
@@ -16,12 +17,15 @@ export type KeapErrorKind =
   | 'forbidden'
   | 'not_found'
   | 'conflict'
-  | 'invalid';
+  | 'invalid'
+  /** The OAuth token endpoint refused a code or refresh token (InvalidGrantError). */
+  | 'invalid_grant';
 
 const RETRYABLE: ReadonlySet<KeapErrorKind> = new Set(['network', 'timeout', 'rate_limited', 'server']);
 
+/** The root of every error the Keap client throws; `kind` says what went wrong. */
 export class KeapApiError extends Error {
-  override readonly name = 'KeapApiError';
+  override readonly name: string = 'KeapApiError';
   readonly retryable: boolean;
 
   constructor(
@@ -35,6 +39,18 @@ export class KeapApiError extends Error {
   ) {
     super(message, options);
     this.retryable = RETRYABLE.has(kind);
+  }
+}
+
+/**
+ * Keap refused the grant: the authorization code was used or unknown, or the refresh token is
+ * revoked or rotated away. Never retryable: the merchant must connect the account again.
+ */
+export class InvalidGrantError extends KeapApiError {
+  override readonly name: string = 'InvalidGrantError';
+
+  constructor(operation: string, message: string, status?: number) {
+    super('invalid_grant', operation, message, status);
   }
 }
 

@@ -1,9 +1,10 @@
 /**
  * Keap's OAuth2 token endpoint: exchanging an authorization code, and refreshing. Keap rotates the
  * refresh token on every refresh (the old one stops working), so callers must serialise refreshes
- * per connection and store the new pair before anything else happens.
+ * per connection and store the new pair before anything else happens. Every failure is a
+ * KeapApiError (errors.ts); a refused grant is its InvalidGrantError.
  */
-import { KeapApiError, errorFromFetchFailure } from './errors';
+import { InvalidGrantError, KeapApiError, errorFromFetchFailure } from './errors';
 
 export const KEAP_TOKEN_URL = 'https://api.infusionsoft.com/token';
 
@@ -20,10 +21,8 @@ export interface TokenSet {
   expiresIn: number;
 }
 
-/** Keap refused the grant: the code was used or unknown, or the refresh token is revoked or rotated away. */
-export class InvalidGrantError extends Error {
-  override readonly name = 'InvalidGrantError';
-}
+// Defined with the other Keap errors; re-exported for callers that import it from here (api/).
+export { InvalidGrantError };
 
 interface TokenResponse {
   access_token?: unknown;
@@ -87,7 +86,8 @@ export class KeapOAuthClient {
       }
       return { accessToken: access_token, refreshToken: refresh_token, expiresIn: expires_in };
     }
-    if (body.error === 'invalid_grant') throw new InvalidGrantError(`Keap refused the grant: ${reason}`);
+    if (body.error === 'invalid_grant')
+      throw new InvalidGrantError(operation, `Keap refused the grant: ${reason}`, response.status);
     const kind = response.status === 429 ? 'rate_limited' : response.status >= 500 ? 'server' : 'unauthorized';
     // Never include the request: it carries the client secret and tokens.
     throw new KeapApiError(

@@ -2,7 +2,14 @@ import { strict as assert } from 'node:assert';
 import { ApplicationFailure } from '@temporalio/common';
 import { needsReconnectFailure, toActivityFailure } from '../activities/keap-failures';
 import { KEAP_FAILURE_TYPE } from '../common/failure-types';
-import { errorFromFetchFailure, KeapApiError, errorFromResponse, retryDelayFromHeaders } from '../keap/errors';
+import {
+  errorFromFetchFailure,
+  InvalidGrantError,
+  KeapApiError,
+  errorFromResponse,
+  retryDelayFromHeaders,
+} from '../keap/errors';
+import { KeapOAuthClient } from '../keap/oauth';
 import { KeapClient } from '../keap/client';
 
 const headers = (h: Record<string, string>) => new Headers(h);
@@ -99,6 +106,40 @@ describe('Keap error mapping', () => {
     assert.equal(
       reconnect.message,
       'The Keap connection of account acct_1 needs the merchant to reconnect: Keap refused the refresh token',
+    );
+  });
+});
+
+describe('Keap OAuth errors', () => {
+  const oauth = (status: number, body: unknown) =>
+    new KeapOAuthClient(
+      { tokenUrl: 'http://keap.invalid/token', clientId: 'id', clientSecret: 'secret' },
+      { fetch: () => Promise.resolve(new Response(JSON.stringify(body), { status })) },
+    );
+
+  it('a refused grant is a KeapApiError of kind invalid_grant, never retryable', async () => {
+    await assert.rejects(
+      oauth(400, { error: 'invalid_grant', error_description: 'refresh token revoked' }).refresh('r'),
+      (error: unknown) =>
+        error instanceof InvalidGrantError &&
+        error instanceof KeapApiError &&
+        error.name === 'InvalidGrantError' &&
+        error.kind === 'invalid_grant' &&
+        !error.retryable &&
+        error.operation === 'refreshAccessToken' &&
+        error.status === 400 &&
+        error.message === 'Keap refused the grant: refresh token revoked',
+    );
+  });
+
+  it('other token endpoint failures are plain KeapApiErrors', async () => {
+    await assert.rejects(
+      oauth(503, { error: 'temporarily_unavailable' }).exchangeCode('c', 'http://app.invalid/cb'),
+      (error: unknown) =>
+        error instanceof KeapApiError &&
+        !(error instanceof InvalidGrantError) &&
+        error.kind === 'server' &&
+        error.retryable,
     );
   });
 });
