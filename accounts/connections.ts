@@ -6,7 +6,7 @@
  */
 import type { Account, AccountStore, ConnectionStatus, KeapCredentials } from './account';
 import type { KeapOAuthClient, TokenSet } from '../keap/oauth';
-import { InvalidGrantError } from '../keap/oauth';
+import { InvalidGrantError } from '../keap/errors';
 
 export type RefreshOutcome =
   | { status: 'connected'; generation: number; expiresAt: string; refreshed: boolean }
