@@ -1,0 +1,34 @@
+/**
+ * The Keap sandbox in another currency: amounts use the currency's own decimals.
+ */
+import { strict as assert } from 'node:assert';
+import { startKeapSandbox } from '../index';
+import { client, type ContactBody, type OrderBody, type ProductBody } from './support';
+
+describe('Keap sandbox currency', () => {
+  it('uses the currency’s own decimals (JPY has none)', async () => {
+    const sandbox = await startKeapSandbox({ currency: 'JPY' });
+    const call = client(() => sandbox);
+    try {
+      const c = await call<ContactBody>('POST', '/rest/v2/contacts', {
+        email_addresses: [{ email: 'jp@example.com' }],
+      });
+      const p = await call<ProductBody>('POST', '/rest/v2/products', {
+        name: 'P',
+        price: 1500,
+        short_description: 's',
+      });
+      assert.deepEqual(p.body.price, { amount: 1500, currency_code: 'JPY', formatted_amount: '¥1,500' });
+      const o = await call<OrderBody>('POST', '/rest/v2/orders', {
+        contact_id: c.body.id,
+        order_time: '2026-01-02T03:04:05Z',
+        order_title: 'JP',
+        order_type: 'ONLINE',
+        order_items: [{ product_id: p.body.id, quantity: 2, price_per_unit: 1500 }],
+      });
+      assert.equal(o.body.total.amount, 3000);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
