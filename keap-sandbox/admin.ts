@@ -16,13 +16,35 @@
 //   POST   /__sandbox/oauth/expire-access-tokens -> {expired}: every access token expires now
 //   POST   /__sandbox/oauth/faults {mode, count?, status?, delayMs?} -> 201 rule: misbehave on the next token requests
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type ChaosConfig, validateChaos } from './chaos';
+import { type ChaosConfig, type ChaosProfile, validateChaos } from './chaos';
 import { errorBody } from './errors';
-import { validateFault, type FaultSpec } from './faults';
-import { OAUTH_TOKEN_PATH, injectTokenFault, type TokenFaultSpec } from './oauth';
+import { validateFault, type FaultRegistry, type FaultSpec } from './faults';
+import type { Money } from './money';
+import { OAUTH_TOKEN_PATH, type OAuthProvider, injectTokenFault, type TokenFaultSpec } from './oauth';
+import type { ResolvedOptions } from './options';
 import { OPERATION_IDS, SANDBOX_ROUTES } from './routes';
 import { send, tryParseJson } from './http';
-import type { SandboxCore } from './server';
+import type { StatsRecorder } from './stats';
+
+/**
+ * What the admin API reads and steers in a running sandbox. SandboxCore (server.ts) implements it and
+ * passes itself to handleAdmin; declared here, beside its one user, so admin.ts does not import server.ts,
+ * which imports handleAdmin from here.
+ */
+export interface AdminTarget {
+  readonly options: Pick<ResolvedOptions, 'allowRemoteAdmin' | 'throttle' | 'manualPaymentTypes' | 'stateFile'>;
+  readonly money: Pick<Money, 'currency' | 'digits'>;
+  readonly faults: Pick<FaultRegistry, 'inject' | 'list' | 'clear'>;
+  readonly chaos: Pick<ChaosProfile, 'configure' | 'status' | 'clear'>;
+  readonly stats: Pick<StatsRecorder, 'snapshot'>;
+  readonly oauth: OAuthProvider;
+  /** Global latency (ms), changeable at run time. */
+  latencyMs: number;
+  /** Per-operation latency (ms), added to the global one. */
+  readonly operationLatencyMs: Map<string, number>;
+  /** Clears data, faults, chaos, stats, rate-limit windows and run-time latency settings. */
+  reset(): void;
+}
 
 function isLoopback(address: string | undefined): boolean {
   if (address === undefined) return false;
@@ -34,7 +56,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 export function handleAdmin(
-  core: SandboxCore,
+  core: AdminTarget,
   req: IncomingMessage,
   res: ServerResponse,
   method: string,

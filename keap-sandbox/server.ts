@@ -3,7 +3,7 @@
 // reset / 5xx / 429 -> JSON (400) -> operation -> respond (or lose it).
 // `POST /token` (OAuth2 token endpoint, oauth.ts) and `/__sandbox/` (admin.ts) are served beside it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { handleAdmin } from './admin';
+import { type AdminTarget, handleAdmin } from './admin';
 import { ChaosProfile } from './chaos';
 import { queryRecord, readBody, resetConnection, send, tryParseJson } from './http';
 import { KeapError, errorBody } from './errors';
@@ -49,7 +49,7 @@ const FAULT_MESSAGES: Readonly<Record<number, string>> = {
 };
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export class SandboxCore {
+export class SandboxCore implements AdminTarget {
   readonly state = new SandboxState();
   readonly money: Money;
   readonly faults = new FaultRegistry();
