@@ -9,16 +9,14 @@ import {
   condition,
   continueAsNew,
   proxyActivities,
-  setCurrentDetails,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SalesSyncActivities } from '../../activities';
-import type { RefreshOutcome } from '../connections';
+import type { RefreshOutcome } from './definitions';
 import type { AccountWorkflowArgs, ConnectionState } from './definitions';
 import { connectionChangedSignal, connectionQuery, refreshTokensUpdate } from './definitions';
-import { SA_STATUS } from '../../workflows/support/search-attributes';
+import { StatusBoard } from '../../workflows/support/status';
 
 const { refreshKeapTokens, describeKeapConnection } = proxyActivities<SalesSyncActivities>({
   startToCloseTimeout: '45s',
@@ -45,16 +43,12 @@ export async function accountWorkflow(args: AccountWorkflowArgs): Promise<void> 
   let loaded = args.carried !== undefined;
   let changed = false;
   let refreshing = false;
-  let lastLabel: string | undefined;
+  const board = new StatusBoard<(typeof STATUS_LABEL)[keyof typeof STATUS_LABEL]>(undefined);
 
   const show = () => {
-    const label = STATUS_LABEL[state.status];
-    const expiry = state.expiresAt ? ` · token ${state.generation} expires ${state.expiresAt}` : '';
-    setCurrentDetails(
-      `**${label}**${state.reason ? ` · ${state.reason}` : ''}${expiry} · ${state.refreshes} refreshes`,
-    );
-    if (label !== lastLabel) upsertSearchAttributes([{ key: SA_STATUS, value: label }]);
-    lastLabel = label;
+    const expiry = state.expiresAt ? `token ${state.generation} expires ${state.expiresAt}` : '';
+    const details = [state.reason, expiry, `${state.refreshes} refreshes`].filter(Boolean).join(' · ');
+    board.show(STATUS_LABEL[state.status], details);
   };
 
   /** One refresh at a time; a caller whose generation is already replaced gets the newer one at once. */

@@ -8,7 +8,6 @@
  */
 import {
   ActivityFailure,
-  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -19,7 +18,8 @@ import {
 } from '@temporalio/workflow';
 import type { CheckoutResyncWorkflowArgs, CheckoutSyncReport, ResyncProgress } from './definitions';
 import { checkoutSyncedSignal, resyncProgressQuery } from './definitions';
-import { keap } from '../../workflows/support/activity-proxies';
+import { checkoutSteps } from '../../workflows/support/activity-proxies';
+import { failureMessage } from '../../workflows/support/keap-step';
 import { SA_STATUS } from '../../workflows/support/search-attributes';
 
 export const DEFAULT_RESYNC_CONCURRENCY = 5;
@@ -27,11 +27,6 @@ const DEFAULT_ITEM_TIMEOUT_MS = 15 * 60 * 1000;
 const PAGE_SIZE = 500;
 /** The failures listed in the progress (all are counted). */
 const MAX_LISTED_FAILURES = 100;
-
-function failureMessage(error: ActivityFailure): string {
-  const cause = error.cause;
-  return cause instanceof ApplicationFailure ? cause.message : (cause?.message ?? error.message);
-}
 
 export async function checkoutResyncWorkflow(args: CheckoutResyncWorkflowArgs): Promise<ResyncProgress> {
   const { accountId } = args;
@@ -99,7 +94,7 @@ export async function checkoutResyncWorkflow(args: CheckoutResyncWorkflowArgs): 
     waiting.add(checkoutId);
     refresh();
     try {
-      const requested = await keap.requestCheckoutSync({ accountId, checkoutId, notifyWorkflowId: self });
+      const requested = await checkoutSteps.requestCheckoutSync({ accountId, checkoutId, notifyWorkflowId: self });
       if (!requested) {
         fail(checkoutId, 'the checkout is no longer stored');
       } else if (await condition(() => reports.has(checkoutId), itemTimeoutMs)) {
@@ -120,7 +115,7 @@ export async function checkoutResyncWorkflow(args: CheckoutResyncWorkflowArgs): 
 
   let after = args.carried?.after;
   for (;;) {
-    const page = await keap.listCheckoutIds({ accountId, after, limit: PAGE_SIZE });
+    const page = await checkoutSteps.listCheckoutIds({ accountId, after, limit: PAGE_SIZE });
     if (!args.carried && after === undefined) progress.total = page.total;
     refresh();
     let next = 0;

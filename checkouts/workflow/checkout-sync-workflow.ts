@@ -8,35 +8,25 @@
  */
 import {
   ActivityFailure,
-  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
   log,
-  setCurrentDetails,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { CheckoutSyncResult } from '../activities/product-sync';
+import type { CheckoutSyncResult } from './definitions';
 import type { CheckoutSyncStatus } from '../checkout';
 import { formatMoney } from '../../common/money';
 import type { CheckoutSyncReport, CheckoutSyncWorkflowArgs, CheckoutWorkflowState } from './definitions';
 import { checkoutResumeSignal, checkoutStateQuery, checkoutSyncedSignal, publishedSignal } from './definitions';
-import { keap } from '../../workflows/support/activity-proxies';
-import { SA_STATUS } from '../../workflows/support/search-attributes';
+import { checkoutSteps } from '../../workflows/support/activity-proxies';
+import { Latch, waitOutRejection } from '../../workflows/support/keap-step';
+import { StatusBoard } from '../../workflows/support/status';
+import { nowIso } from '../../workflows/support/time';
 
 export const DEFAULT_QUIET_PERIOD_MS = 60 * 60 * 1000;
-
-function nowIso(): string {
-  return new Date().toISOString(); // Deterministic in workflows: the workflow task's time.
-}
-
-function rejectionMessage(error: ActivityFailure): string {
-  const cause = error.cause;
-  return cause instanceof ApplicationFailure ? cause.message : (cause?.message ?? error.message);
-}
 
 function describeResult(result: CheckoutSyncResult): string {
   if (result.status === 'NotSynced') return `version ${result.version} · ${result.reason ?? 'Sales Sync is off'}`;
@@ -65,28 +55,22 @@ export async function checkoutSyncWorkflow(args: CheckoutSyncWorkflowArgs): Prom
   let handled = 0;
   /** Resync workflows waiting for the sync that covers their request (`seq`). */
   let waiters = (carried?.notify ?? []).map((workflowId) => ({ workflowId, seq: 1 }));
-  let resumeRequested = false;
+  const resume = new Latch();
   // The starter sets SalesSyncStatus=Pending; continue-as-new carries the current value.
-  let searchableStatus: CheckoutSyncStatus = carried ? state.status : 'Pending';
+  const board = new StatusBoard<CheckoutSyncStatus>(carried ? state.status : 'Pending');
 
   setHandler(publishedSignal, (published) => {
     requested++;
     state.publishedVersion = Math.max(state.publishedVersion, published.version);
     if (published.notifyWorkflowId) waiters.push({ workflowId: published.notifyWorkflowId, seq: requested });
   });
-  setHandler(checkoutResumeSignal, () => {
-    resumeRequested = true;
-  });
+  setHandler(checkoutResumeSignal, () => resume.raise());
   setHandler(checkoutStateQuery, () => state);
 
-  /** Status, UI details, and one search-attribute upsert per change (each upsert is a billed action). */
   function setStatus(status: CheckoutSyncStatus, details: string): void {
     state.status = status;
     state.updatedAt = nowIso();
-    setCurrentDetails(`**${status}** · ${details}`);
-    if (status === searchableStatus) return;
-    searchableStatus = status;
-    upsertSearchAttributes([{ key: SA_STATUS, value: status }]);
+    board.show(status, details);
   }
 
   /** Tells the resync workflows whose requests (up to `upTo`) this outcome covers. */
@@ -110,7 +94,7 @@ export async function checkoutSyncWorkflow(args: CheckoutSyncWorkflowArgs): Prom
     for (;;) {
       const target = requested;
       try {
-        const result = await keap.syncCheckoutProduct({ accountId, checkoutId });
+        const result = await checkoutSteps.syncCheckoutProduct({ accountId, checkoutId });
         handled = target;
         state.syncs++;
         state.attention = undefined;
@@ -124,19 +108,27 @@ export async function checkoutSyncWorkflow(args: CheckoutSyncWorkflowArgs): Prom
         return;
       } catch (error) {
         if (!(error instanceof ActivityFailure)) throw error;
-        const message = rejectionMessage(error);
-        state.attention = { error: message, since: nowIso() };
-        try {
-          await keap.recordCheckoutSyncFailure({ accountId, checkoutId, error: message });
-        } catch (recordError) {
-          if (!(recordError instanceof ActivityFailure)) throw recordError;
-          log.warn('could not record the failure in the checkout store', { error: String(recordError) });
-        }
-        setStatus('NeedsAttention', `Keap rejected the sync: ${message}. Fix the cause, then publish again or resume.`);
-        const seen = requested;
-        await notify(seen, { status: 'NeedsAttention', error: message });
-        await condition(() => resumeRequested || requested > seen);
-        resumeRequested = false;
+        /** Publishes the parked sync has seen: a later one is worth a try too. */
+        let seen = requested;
+        await waitOutRejection(error, 'syncCheckoutProduct', {
+          park: async (_status, { error: message, since }) => {
+            state.attention = { error: message, since };
+            try {
+              await checkoutSteps.recordCheckoutSyncFailure({ accountId, checkoutId, error: message });
+            } catch (recordError) {
+              if (!(recordError instanceof ActivityFailure)) throw recordError;
+              log.warn('could not record the failure in the checkout store', { error: String(recordError) });
+            }
+            setStatus(
+              'NeedsAttention',
+              `Keap rejected the sync: ${message}. Fix the cause, then publish again or resume.`,
+            );
+            seen = requested;
+            await notify(seen, { status: 'NeedsAttention', error: message });
+          },
+          resume,
+          resumeWhen: () => requested > seen,
+        });
         setStatus('Pending', 'trying again');
       }
     }

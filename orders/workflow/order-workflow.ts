@@ -6,47 +6,113 @@
  * payments and other events by signals (signal-with-start), so a payment that beats its order is
  * held, not lost.
  */
+import { ApplicationFailure, condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { OrderLifecycle } from '../order';
-import type { PaymentEvent } from '../order-events';
 import { orderTotal } from '../order';
+import type { PaymentEvent } from '../order-events';
+import { formatMoney } from '../../common/money';
+import { Latch } from '../../workflows/support/keap-step';
+import { nowIso } from '../../workflows/support/time';
+import type { OrderWorkflowArgs, PlaceOrderRequest } from './definitions';
+import {
+  cancelSignal,
+  keapReconnectedSignal,
+  lifecycleQuery,
+  ORDER_CONFLICT_FAILURE,
+  paymentFailedSignal,
+  paymentSignal,
+  placeOrderUpdate,
+  refundSignal,
+  resumeSignal,
+} from './definitions';
+import { continueAsNewIfDue } from './continue-as-new';
+import { Inbox } from './inbox';
+import { KeapWrites } from './keap-writes';
 import { runOneTime } from './lifecycles/one-time';
 import { runPaymentPlan } from './lifecycles/payment-plan';
 import { runSubscription } from './lifecycles/subscription';
-import type { OrderWorkflowArgs } from './definitions';
-import { OrderRun } from './order-run';
+import type { OrderRun } from './order-run';
+import { newLifecycle } from './order-run';
+import { Overdue } from './overdue';
+import { recordRefund } from './refunds';
+import { OrderVisibility, orderSearchAttributes } from './visibility';
 
 export async function orderWorkflow(args: OrderWorkflowArgs): Promise<OrderLifecycle> {
-  const run = new OrderRun(args);
-  const placed = await run.waitForOrder();
-  const { order } = placed;
-  const lc = run.lifecycle;
+  const info = workflowInfo();
+  const { carried } = args;
+  // Deadlines (trial end) run on workflow time, not the API host's clock.
+  let placed = carried?.placed ?? (args.placed && { ...args.placed, receivedAt: nowIso() });
+  const lc = carried?.lifecycle ?? newLifecycle(info.workflowId, args);
+  if (!carried && placed) lc.contentFingerprint = placed.contentFingerprint;
+  const inbox = new Inbox(lc, carried);
+  const visibility = new OrderVisibility(lc, carried !== undefined);
+  const resume = new Latch();
+  const reconnect = new Latch();
+
+  // Every message the order takes.
+  setHandler(lifecycleQuery, () => lc);
+  setHandler(
+    placeOrderUpdate,
+    (request) => {
+      if (placed) return { duplicate: true };
+      placed = { ...request, receivedAt: nowIso() };
+      lc.contentFingerprint = request.contentFingerprint;
+      return { duplicate: false };
+    },
+    {
+      // Runs before the update is written to history: a conflicting order leaves no trace.
+      validator: (request: PlaceOrderRequest) => {
+        if (placed && placed.contentFingerprint !== request.contentFingerprint) {
+          throw ApplicationFailure.create({
+            type: ORDER_CONFLICT_FAILURE,
+            message: `Order ${args.orderId} was already placed with different content`,
+            nonRetryable: true,
+          });
+        }
+      },
+    },
+  );
+  setHandler(paymentSignal, (payment) => inbox.receivePayment(payment));
+  setHandler(paymentFailedSignal, (failure) => inbox.receive({ kind: 'payment_failed', failure }));
+  setHandler(cancelSignal, (cancellation) => inbox.receive({ kind: 'cancelled', cancellation }));
+  setHandler(refundSignal, (refund) => recordRefund(lc, refund));
+  setHandler(resumeSignal, () => resume.raise());
+  setHandler(keapReconnectedSignal, () => reconnect.raise());
+
+  if (!placed) {
+    visibility.setStatus('AwaitingOrder', 'a payment arrived before its order; waiting for the order');
+    await condition(() => placed !== undefined);
+  }
+  const run = orderRun(args, placed as PlaceOrderRequest, lc, inbox, visibility, { resume, reconnect });
+  const { order } = run.placed;
 
   let initial: PaymentEvent | undefined;
-  if (!args.carried) {
+  if (!carried) {
     lc.planType = order.plan.type;
     lc.currency = order.currency;
     lc.total = orderTotal(order);
     lc.balance = lc.total;
-    if (!placed.salesSyncEnabled) {
+    if (!run.placed.salesSyncEnabled) {
       lc.statusReason =
         'Sales Sync is turned off for this account; the order was acknowledged and not written to Keap.';
-      run.setStatus('SyncDisabled', lc.statusReason, run.orderSearchAttributes());
-      run.drainInbox('Sales Sync is turned off for this account');
+      visibility.setStatus('SyncDisabled', lc.statusReason, orderSearchAttributes(run.placed));
+      inbox.drain('Sales Sync is turned off for this account');
       return lc;
     }
     // The checkout's own payment. A webhook copy with the same id that arrived first is folded in.
     if (order.payment) {
-      run.takeQueuedPayment(order.payment.id);
-      run.claimPaymentId(order.payment.id);
+      inbox.takeQueuedPayment(order.payment.id);
+      inbox.claimPaymentId(order.payment.id);
       initial = { ...order.payment, sequence: 'initial', source: 'api' };
     }
   }
 
+  // The plans.
   switch (order.plan.type) {
     case 'one_time':
       if (!initial) throw new Error('A one-time order carries its payment');
       await runOneTime(run, initial);
-      run.drainInbox('a one-time order is paid once');
+      inbox.drain('a one-time order is paid once');
       break;
     case 'payment_plan':
       await runPaymentPlan(run, order.plan, initial);
@@ -56,4 +122,40 @@ export async function orderWorkflow(args: OrderWorkflowArgs): Promise<OrderLifec
       break;
   }
   return lc;
+}
+
+/** The parts of this run, once the order is known. */
+function orderRun(
+  args: OrderWorkflowArgs,
+  placed: PlaceOrderRequest,
+  lifecycle: OrderLifecycle,
+  inbox: Inbox,
+  visibility: OrderVisibility,
+  signals: { resume: Latch; reconnect: Latch },
+): OrderRun {
+  const info = workflowInfo();
+  const { carried } = args;
+  // A reset run, or a later run of its chain: activities before the reset point may have written.
+  const resetRun =
+    carried?.afterReset === true || (info.originalExecutionRunId !== '' && info.originalExecutionRunId !== info.runId);
+  const keap = new KeapWrites(placed, lifecycle, visibility, signals, resetRun);
+  const overdue = new Overdue(lifecycle, visibility, keap, placed.settings.pastDueTag, carried?.tagged);
+  return {
+    placed,
+    lifecycle,
+    inbox,
+    visibility,
+    keap,
+    overdue,
+    money: (amount) => formatMoney(amount, placed.order.currency),
+    continueAsNewIfDue: () =>
+      continueAsNewIfDue(args, () => ({
+        placed,
+        lifecycle,
+        ...inbox.carry(),
+        tagged: overdue.tagged,
+        // A run after a continue-as-new no longer looks like a reset run; the chain stays careful.
+        ...(resetRun ? { afterReset: true } : {}),
+      })),
+  };
 }

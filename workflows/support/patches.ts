@@ -10,3 +10,5 @@
  * 8 Temporal actions and 5 workflow tasks to 4 and 2.
  */
 export const ONE_ACTIVITY_PER_SALE = 'one-activity-per-sale';
+// Replay-only while ONE_ACTIVITY_PER_SALE's old branch is kept (orders/workflow/keap-writes.ts): the
+// activities `ensureProducts` and `createKeapOrder`, and the searchable `Syncing` status.

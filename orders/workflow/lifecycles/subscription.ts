@@ -4,48 +4,43 @@
  * when the history grows. Trials: the contact is synced at signup, and no Keap order exists until
  * the first real payment (there is nothing paid or shippable before it).
  */
-import { patched } from '@temporalio/workflow';
-import type { SubscriptionPlan } from '../../order-schema';
-import type { PaymentEvent } from '../../order-events';
 import { itemsTotal } from '../../order';
+import type { PaymentEvent } from '../../order-events';
+import type { SubscriptionPlan } from '../../order-schema';
 import { addDays, addIntervals } from '../../../common/schedule';
 import type { OrderRun } from '../order-run';
-import { ONE_ACTIVITY_PER_SALE } from '../../../workflows/support/patches';
+import { keapOrderSearchAttribute } from '../visibility';
 
 export async function runSubscription(
   run: OrderRun,
   plan: SubscriptionPlan,
   initial: PaymentEvent | undefined,
 ): Promise<void> {
-  const grace = run.placed!.settings.gracePeriodDays;
-  const lc = run.lifecycle;
+  const { placed, lifecycle: lc, inbox, visibility, overdue } = run;
+  const grace = placed.settings.gracePeriodDays;
   lc.cycles ??= 0;
 
   if (lc.cycles === 0) {
-    if (patched(ONE_ACTIVITY_PER_SALE)) {
-      run.setStatus('Syncing', `syncing the subscriber to Keap`, run.orderSearchAttributes(), { searchable: false });
-      // A trial shows the subscriber in Keap now; otherwise the first cycle's sale writes the contact.
-      if (!initial) await run.syncContact();
-    } else {
-      run.setStatus('Syncing', `syncing the subscriber to Keap`, run.orderSearchAttributes());
-      await run.syncContact();
-    }
+    await run.keap.startSubscription(initial);
     let first = initial;
     while (!first) {
-      const trialEnds = addDays(run.placed!.receivedAt, plan.trialDays ?? 0);
+      const trialEnds = addDays(placed.receivedAt, plan.trialDays ?? 0);
       lc.nextDueAt = trialEnds;
-      if (!run.overdue)
-        run.setStatus('Trialing', `trial until ${trialEnds.slice(0, 10)}; no Keap order until the first payment`);
-      const event = await run.nextEvent(
-        run.overdue ? undefined : addDays(trialEnds, grace),
+      if (!overdue.overdue)
+        visibility.setStatus(
+          'Trialing',
+          `trial until ${trialEnds.slice(0, 10)}; no Keap order until the first payment`,
+        );
+      const event = await inbox.next(
+        overdue.overdue ? undefined : addDays(trialEnds, grace),
         `trial ends ${trialEnds.slice(0, 10)} (+${grace} days grace)`,
       );
       if (event === 'deadline') {
-        await run.markOverdue('PastDue', `the first payment after the trial was due ${trialEnds.slice(0, 10)}`);
+        await overdue.mark('PastDue', `the first payment after the trial was due ${trialEnds.slice(0, 10)}`);
       } else if (event.kind === 'payment') {
         first = event.payment;
       } else if (event.kind === 'payment_failed') {
-        await run.paymentFailed(event.failure, 'the first payment after the trial');
+        await overdue.paymentFailed(event.failure, 'the first payment after the trial', run.money);
       } else {
         return cancel(run, event.cancellation.at);
       }
@@ -54,30 +49,27 @@ export async function runSubscription(
   }
 
   for (;;) {
-    const anchor = lc.payments[0]?.paidAt ?? run.placed!.receivedAt;
+    const anchor = lc.payments[0]?.paidAt ?? placed.receivedAt;
     const dueAt = addIntervals(anchor, plan.interval, plan.intervalCount * (lc.cycles ?? 0));
     lc.nextDueAt = dueAt;
-    const event = await run.nextEvent(
-      run.overdue ? undefined : addDays(dueAt, grace),
+    const event = await inbox.next(
+      overdue.overdue ? undefined : addDays(dueAt, grace),
       `renewal ${(lc.cycles ?? 0) + 1} due ${dueAt.slice(0, 10)} (+${grace} days grace)`,
     );
     if (event === 'deadline') {
-      await run.markOverdue(
-        'PastDue',
-        `renewal ${(lc.cycles ?? 0) + 1} was due ${dueAt.slice(0, 10)}; ${summary(run)}`,
-      );
+      await overdue.mark('PastDue', `renewal ${(lc.cycles ?? 0) + 1} was due ${dueAt.slice(0, 10)}; ${summary(run)}`);
       continue;
     }
     switch (event.kind) {
       case 'payment':
         if (event.payment.sequence === 'initial') {
-          run.ignorePayment(event.payment, 'the first payment of this subscription is already recorded');
+          inbox.ignorePayment(event.payment, 'the first payment of this subscription is already recorded');
         } else {
           await recordCycle(run, event.payment, (lc.cycles ?? 0) + 1);
         }
         break;
       case 'payment_failed':
-        await run.paymentFailed(event.failure, summary(run));
+        await overdue.paymentFailed(event.failure, summary(run), run.money);
         break;
       case 'cancelled':
         return cancel(run, event.cancellation.at);
@@ -88,7 +80,7 @@ export async function runSubscription(
 
 /** One paid cycle: its own Keap order (keyed by the payment after the first), paid. */
 async function recordCycle(run: OrderRun, payment: PaymentEvent, cycle: number): Promise<void> {
-  const order = run.placed!.order;
+  const { order } = run.placed;
   const lc = run.lifecycle;
   // Renewal orders carry the price actually charged; if it changed, one line at that price.
   const lines =
@@ -100,33 +92,25 @@ async function recordCycle(run: OrderRun, payment: PaymentEvent, cycle: number):
       ? `Checkout order ${order.orderId} · subscription`
       : `Checkout order ${order.orderId} · renewal ${cycle}`;
   const renewalOf = cycle === 1 ? undefined : payment.id;
-  let keapOrder: { keapOrderId: string; total: number };
-  if (patched(ONE_ACTIVITY_PER_SALE)) {
-    ({ keapOrder } = await run.writeSale(lines, title, payment, renewalOf));
-  } else {
-    const written = await run.writeOrder(lines, title, renewalOf);
-    keapOrder = written;
-    run.noteKeapOrder(written.keapOrderId);
-    await run.recordPayment(written, payment);
-  }
+  const { keapOrder } = await run.keap.writeSale(lines, title, payment, { renewalOf });
   lc.cycles = cycle;
   lc.total += keapOrder.total;
   lc.totalPaid += payment.amount;
   lc.balance = 0;
-  if (run.overdue) await run.clearOverdue();
+  if (run.overdue.overdue) await run.overdue.clear();
   const plan = order.plan;
   if (plan.type === 'subscription') {
     lc.nextDueAt = addIntervals(lc.payments[0]?.paidAt ?? payment.paidAt, plan.interval, plan.intervalCount * cycle);
   }
-  run.setStatus('Active', summary(run), cycle === 1 ? run.keapOrderSearchAttribute(keapOrder.keapOrderId) : []);
+  run.visibility.setStatus('Active', summary(run), cycle === 1 ? keapOrderSearchAttribute(keapOrder.keapOrderId) : []);
 }
 
 function cancel(run: OrderRun, at: string): void {
   const lc = run.lifecycle;
   lc.cancelledAt = at;
   lc.nextDueAt = undefined;
-  run.setStatus('Cancelled', `subscription cancelled; ${summary(run)}`);
-  run.drainInbox('the subscription was cancelled');
+  run.visibility.setStatus('Cancelled', `subscription cancelled; ${summary(run)}`);
+  run.inbox.drain('the subscription was cancelled');
 }
 
 function summary(run: OrderRun): string {

@@ -1,0 +1,76 @@
+/**
+ * The order's inbox: events in arrival order, payments deduplicated by their id (Stripe redelivers
+ * and the platform may post a payment the webhook also brings). Events still queued when the order
+ * ends are listed as ignored, never silently dropped.
+ */
+import { condition } from '@temporalio/workflow';
+import type { OrderLifecycle } from '../order';
+import type { PaymentEvent } from '../order-events';
+import { nowIso } from '../../workflows/support/time';
+import type { InboxEvent } from './definitions';
+
+export class Inbox {
+  private readonly events: InboxEvent[];
+  private readonly seenPaymentIds: Set<string>;
+
+  constructor(
+    private readonly lifecycle: OrderLifecycle,
+    carried?: { inbox: InboxEvent[]; seenPaymentIds: string[] },
+  ) {
+    this.events = carried ? [...carried.inbox] : [];
+    this.seenPaymentIds = new Set(carried?.seenPaymentIds);
+  }
+
+  /** A payment, unless its id was seen before. */
+  receivePayment(payment: PaymentEvent): void {
+    if (!this.claimPaymentId(payment.id)) return;
+    this.events.push({ kind: 'payment', payment });
+  }
+
+  receive(event: Exclude<InboxEvent, { kind: 'payment' }>): void {
+    this.events.push(event);
+  }
+
+  /** Marks a payment id as handled (the order's own checkout payment), so a webhook copy is ignored. */
+  claimPaymentId(id: string): boolean {
+    if (this.seenPaymentIds.has(id)) return false;
+    this.seenPaymentIds.add(id);
+    return true;
+  }
+
+  /** Drops an already-queued copy of a payment (for example, a webhook that beat the order post). */
+  takeQueuedPayment(id: string): PaymentEvent | undefined {
+    const index = this.events.findIndex((e) => e.kind === 'payment' && e.payment.id === id);
+    if (index < 0) return undefined;
+    const [event] = this.events.splice(index, 1);
+    return event?.kind === 'payment' ? event.payment : undefined;
+  }
+
+  /** The next event, or 'deadline' if none arrives before it; `summary` labels the timer in the UI. */
+  async next(deadline?: string, summary?: string): Promise<InboxEvent | 'deadline'> {
+    if (deadline === undefined) {
+      await condition(() => this.events.length > 0);
+    } else {
+      const wait = Math.max(1, Date.parse(deadline) - Date.now());
+      if (!(await condition(() => this.events.length > 0, wait, { summary }))) return 'deadline';
+    }
+    return this.events.shift() as InboxEvent;
+  }
+
+  /** Lists every queued payment as ignored, for `reason`, when the order ends. */
+  drain(reason: string): void {
+    for (const event of this.events.splice(0)) {
+      if (event.kind === 'payment') this.ignorePayment(event.payment, reason);
+    }
+  }
+
+  ignorePayment(payment: PaymentEvent, reason: string): void {
+    this.lifecycle.ignoredPayments.push({ id: payment.id, reason });
+    this.lifecycle.updatedAt = nowIso();
+  }
+
+  /** What continue-as-new carries. */
+  carry(): { inbox: InboxEvent[]; seenPaymentIds: string[] } {
+    return { inbox: [...this.events], seenPaymentIds: [...this.seenPaymentIds] };
+  }
+}
