@@ -4,13 +4,13 @@
  * `refresh` is only ever called from the account workflow's activity; it is also safe against a
  * refresh that already happened, by the credentials' generation.
  */
-import type { Account, AccountStore, ConnectionStatus, KeapCredentials } from './account';
+import type { Account, AccountStore, KeapCredentials } from './account';
 import type { KeapOAuthClient, TokenSet } from '../keap/oauth';
 import { InvalidGrantError } from '../keap/errors';
+import type { RefreshOutcome } from './workflow/definitions';
 
-export type RefreshOutcome =
-  | { status: 'connected'; generation: number; expiresAt: string; refreshed: boolean }
-  | { status: Exclude<ConnectionStatus, 'connected'>; reason?: string };
+/** Still imported from here by activities/keap-access.ts; its home is accounts/workflow/definitions.ts. */
+export type { RefreshOutcome };
 
 export function credentialsFromTokens(
   tokens: TokenSet,

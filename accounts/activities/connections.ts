@@ -1,7 +1,7 @@
 import type { AccountStore } from '../account';
-import type { KeapConnections, RefreshOutcome } from '../connections';
+import type { KeapConnections } from '../connections';
 import { toActivityFailure } from '../../activities/keap-failures';
-import type { ConnectionState } from '../workflow/definitions';
+import type { ConnectionState, RefreshOutcome } from '../workflow/definitions';
 
 export function connectionActivities(accounts: AccountStore, connections: KeapConnections) {
   return {

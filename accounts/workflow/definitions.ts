@@ -1,6 +1,5 @@
 /** The account workflow's messages, shared with the API and activities. */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { RefreshOutcome } from '../connections';
 import type { ConnectionStatus } from '../account';
 
 /** What the workflow knows of the connection: never a token, only when the current one expires. */
@@ -15,6 +14,11 @@ export interface ConnectionState {
   lastRefreshAt?: string;
 }
 
+/** What a refresh did (the `refreshTokens` update's and the `refreshKeapTokens` activity's result). */
+export type RefreshOutcome =
+  | { status: 'connected'; generation: number; expiresAt: string; refreshed: boolean }
+  | { status: Exclude<ConnectionStatus, 'connected'>; reason?: string };
+
 export interface AccountWorkflowArgs {
   accountId: string;
   carried?: ConnectionState;
@@ -28,6 +32,10 @@ export const connectionChangedSignal =
   defineSignal<[Omit<ConnectionState, 'refreshes' | 'lastRefreshAt'>]>('connectionChanged');
 export const connectionQuery = defineQuery<ConnectionState>('connection');
 
+/** accountWorkflow's signature, for its client without importing the workflow (test/architecture.test.ts checks it). */
+export type AccountWorkflow = (args: AccountWorkflowArgs) => Promise<void>;
+
+/** One workflow per account: it serialises the account's token refreshes. */
 export function accountWorkflowId(accountId: string): string {
   return `account:${accountId}`;
 }

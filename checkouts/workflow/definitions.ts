@@ -19,6 +19,28 @@ export interface PublishedSignal {
   notifyWorkflowId?: string;
 }
 
+/** What a sync did to one Keap record (the product, its subscription plan). */
+export type SyncChange = 'created' | 'updated' | 'unchanged';
+
+/** What one sync did (the `syncCheckoutProduct` activity's result). Ids only: never a secret. */
+export interface CheckoutSyncResult {
+  accountId: string;
+  checkoutId: string;
+  version: number;
+  sku: string;
+  currency: string;
+  status: 'Synced' | 'Deactivated' | 'NotSynced';
+  reason?: string;
+  keapProductId?: string;
+  keapSubscriptionPlanId?: string;
+  /** The product's price in Keap, minor units. */
+  keapPrice?: number;
+  product?: SyncChange;
+  plan?: SyncChange;
+  /** Other active plans on the product that were deactivated. */
+  plansDeactivated: number;
+}
+
 /** What a checkout's workflow tells a resync workflow about one checkout. */
 export interface CheckoutSyncReport {
   checkoutId: string;
@@ -60,6 +82,9 @@ export const publishedSignal = defineSignal<[PublishedSignal]>('published');
 export const checkoutResumeSignal = defineSignal('resume');
 export const checkoutStateQuery = defineQuery<CheckoutWorkflowState>('state');
 
+/** checkoutSyncWorkflow's signature, for its client without importing the workflow (test/architecture.test.ts checks it). */
+export type CheckoutSyncWorkflow = (args: CheckoutSyncWorkflowArgs) => Promise<CheckoutWorkflowState>;
+
 export interface CheckoutResyncWorkflowArgs {
   accountId: string;
   resyncId: string;
@@ -97,3 +122,15 @@ export interface ResyncProgress {
 /** Sent by a checkout's workflow to the resync workflow that asked for its sync. */
 export const checkoutSyncedSignal = defineSignal<[CheckoutSyncReport]>('checkoutSynced');
 export const resyncProgressQuery = defineQuery<ResyncProgress>('progress');
+
+/** checkoutResyncWorkflow's signature, for its client without importing the workflow (test/architecture.test.ts checks it). */
+export type CheckoutResyncWorkflow = (args: CheckoutResyncWorkflowArgs) => Promise<ResyncProgress>;
+
+/** One workflow per checkout: every publish of it is serialised by this one id. */
+export function checkoutWorkflowId(accountId: string, checkoutId: string): string {
+  return `checkout:${accountId}:${checkoutId}`;
+}
+
+export function resyncWorkflowId(accountId: string, resyncId: string): string {
+  return `resync:${accountId}:${resyncId}`;
+}

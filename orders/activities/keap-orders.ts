@@ -4,6 +4,7 @@ import { keapPaymentMarker } from '../order';
 import type { KeapClient } from '../../keap/client';
 import type { KeapCustomFieldMetaData, KeapOrder } from '../../keap/types';
 import type { KeapAccess, KeapSession } from '../../activities/keap-access';
+import type { KeapOrderSnapshot } from '../workflow/definitions';
 import { PromiseCache } from '../../activities/promise-cache';
 import { mayHaveWrittenBefore } from '../../activities/keap-access';
 
@@ -20,15 +21,6 @@ export interface CreateKeapOrderInput {
   items: { productId: string; name: string; quantity: number; unitAmount: number }[];
   shippingAddress?: Address;
   recipient?: { firstName?: string; lastName?: string; phone?: string };
-}
-
-export interface KeapOrderSnapshot {
-  keapOrderId: string;
-  /** Minor units. */
-  total: number;
-  totalPaid: number;
-  /** False when an earlier attempt (or run) had already created it. */
-  created: boolean;
 }
 
 export interface RecordKeapPaymentInput {

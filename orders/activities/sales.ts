@@ -8,22 +8,9 @@ import type { Customer } from '../order-schema';
 import { syncKeapContact } from './contacts';
 import type { KeapAccess } from '../../activities/keap-access';
 import { mayHaveWrittenBefore } from '../../activities/keap-access';
-import type { CreateKeapOrderInput, KeapOrders, KeapOrderSnapshot, RecordedKeapPayment } from './keap-orders';
+import type { CreateKeapOrderInput, KeapOrders, RecordedKeapPayment } from './keap-orders';
 import type { EnsureProductsInput, KeapProducts } from './products';
-
-/** What a sale wrote before it failed; the workflow hands it back so a retry does not redo it. */
-export interface SaleProgress {
-  contactId?: string;
-  keapOrder?: KeapOrderSnapshot;
-}
-
-/** The step a sale failed at (the names of the separate activities it replaces), and its progress. */
-export interface SaleFailureDetail {
-  saleStep: SaleStep;
-  progress: SaleProgress;
-}
-
-export type SaleStep = 'ensureProducts' | 'syncContact' | 'createKeapOrder' | 'recordKeapPayment';
+import type { KeapOrderSnapshot, SaleFailureDetail, SaleProgress, SaleStep } from '../workflow/definitions';
 
 export interface WriteKeapSaleInput {
   accountId: string;

@@ -51,6 +51,33 @@ export interface OrderWorkflowArgs {
   continueAsNewAfterEvents?: number;
 }
 
+/** A Keap order as the order's activities answer it (`createKeapOrder`, `getKeapOrder`, `writeKeapSale`). */
+export interface KeapOrderSnapshot {
+  keapOrderId: string;
+  /** Minor units. */
+  total: number;
+  totalPaid: number;
+  /** False when an earlier attempt (or run) had already created it. */
+  created: boolean;
+}
+
+/** What a sale wrote before it failed; the workflow hands it back so a retry does not redo it. */
+export interface SaleProgress {
+  contactId?: string;
+  keapOrder?: KeapOrderSnapshot;
+}
+
+/**
+ * The step a `writeKeapSale` failed at (the names of the separate activities it replaces), and its
+ * progress: the detail of its failure, which the workflow reads.
+ */
+export interface SaleFailureDetail {
+  saleStep: SaleStep;
+  progress: SaleProgress;
+}
+
+export type SaleStep = 'ensureProducts' | 'syncContact' | 'createKeapOrder' | 'recordKeapPayment';
+
 export type InboxEvent =
   | { kind: 'payment'; payment: PaymentEvent }
   | { kind: 'payment_failed'; failure: PaymentFailureEvent }
@@ -70,3 +97,11 @@ export const resumeSignal = defineSignal('resume');
 export const keapReconnectedSignal = defineSignal('keapReconnected');
 
 export const lifecycleQuery = defineQuery<OrderLifecycle>('lifecycle');
+
+/** orderWorkflow's signature, for its client without importing the workflow (test/architecture.test.ts checks it). */
+export type OrderWorkflow = (args: OrderWorkflowArgs) => Promise<OrderLifecycle>;
+
+/** One workflow per order, its id derived from the order, so every door reaches it without a lookup. */
+export function orderWorkflowId(accountId: string, orderId: string): string {
+  return `order:${accountId}:${orderId}`;
+}
