@@ -1,18 +1,19 @@
-/** Client-side doors to the account workflow, used by the API (connect, disconnect) and activities (refresh). */
+/**
+ * The door to the account workflow, used by the API (connect, disconnect) and activities (refresh).
+ * Workflow types come from the definitions module, never the workflow file.
+ */
 import type { Client } from '@temporalio/client';
 import { WithStartWorkflowOperation } from '@temporalio/client';
-import type { RefreshOutcome } from './connections';
-import type { AccountWorkflowArgs, ConnectionState } from './workflow/definitions';
+import type { AccountWorkflow, AccountWorkflowArgs, ConnectionState, RefreshOutcome } from './workflow/definitions';
 import {
   accountWorkflowId,
   connectionChangedSignal,
   connectionQuery,
   refreshTokensUpdate,
 } from './workflow/definitions';
-import type { accountWorkflow } from './workflow/account-workflow';
 import { SA_ACCOUNT_ID, SA_STATUS } from '../workflows/support/search-attributes';
 
-export class AccountWorkflowClient {
+export class AccountClient {
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
@@ -37,10 +38,7 @@ export class AccountWorkflowClient {
   requestRefresh(accountId: string, usedGeneration: number): Promise<RefreshOutcome> {
     return this.client.workflow.executeUpdateWithStart(refreshTokensUpdate, {
       args: [{ usedGeneration }],
-      startWorkflowOperation: new WithStartWorkflowOperation<typeof accountWorkflow>(
-        'accountWorkflow',
-        this.start(accountId),
-      ),
+      startWorkflowOperation: new WithStartWorkflowOperation<AccountWorkflow>('accountWorkflow', this.start(accountId)),
     });
   }
 
@@ -50,7 +48,7 @@ export class AccountWorkflowClient {
     state: Omit<ConnectionState, 'refreshes' | 'lastRefreshAt'>,
   ): Promise<void> {
     const { workflowIdConflictPolicy: _policy, ...start } = this.start(accountId);
-    await this.client.workflow.signalWithStart<typeof accountWorkflow, [typeof state]>('accountWorkflow', {
+    await this.client.workflow.signalWithStart<AccountWorkflow, [typeof state]>('accountWorkflow', {
       ...start,
       signal: connectionChangedSignal,
       signalArgs: [state],

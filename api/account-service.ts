@@ -4,21 +4,21 @@
  * then orders that waited for a reconnect are woken, and turning Sales Sync on re-syncs checkouts.
  */
 import type { Account, AccountStore, KeapCredentials } from '../accounts/account';
-import type { AccountWorkflowClient } from '../accounts/client';
+import type { AccountClient } from '../accounts/client';
 import { connected, credentialsFromTokens } from '../accounts/connections';
 import type { KeapConnections } from '../accounts/connections';
 import { KeapApiError } from '../keap/errors';
 import { InvalidGrantError } from '../keap/oauth';
 import { HttpError } from './errors';
-import type { OrderGateway } from '../orders/client';
+import type { OrderClient } from '../orders/client';
 import type { z } from 'zod';
 import type { accountPatchSchema, accountPutSchema, keapCredentialsInputSchema } from './schemas';
 
 export interface AccountServiceDeps {
   accounts: AccountStore;
   connections: KeapConnections;
-  accountWorkflows: AccountWorkflowClient;
-  orders: OrderGateway;
+  accountWorkflows: AccountClient;
+  orders: OrderClient;
   /** Redirect URI registered with the Keap OAuth app, for code exchanges that name none. */
   oauthRedirectUri?: string;
   /** Re-syncs the account's published checkouts: when Sales Sync is switched on, and after a reconnect. */

@@ -9,20 +9,20 @@ import { codecRoutes } from './codec-routes';
 import { rejectCardData } from './card-data';
 import { errorHandler, HttpError, notFound } from './errors';
 import { buildOpenApiDocument } from './openapi';
-import type { OrderGateway } from '../orders/client';
+import type { OrderClient } from '../orders/client';
 import type { AccountService } from './account-service';
 import { accountRoutes } from './routes/accounts';
 import { orderRoutes } from './routes/orders';
-import type { CheckoutGateway } from '../checkouts/client';
+import type { CheckoutClient } from '../checkouts/client';
 import { checkoutRoutes } from './routes/checkouts';
 import { stripeWebhookRouter } from './stripe/webhook-route';
 
 export interface AppDeps {
   accounts: AccountStore;
   accountService: AccountService;
-  orders: OrderGateway;
+  orders: OrderClient;
   /** Checkout product sync; its routes are served when set. */
-  checkouts?: CheckoutGateway;
+  checkouts?: CheckoutClient;
   apiToken: string;
   maxBodyBytes: number;
   logger: Logger;

@@ -5,17 +5,17 @@ import type { Client } from '@temporalio/client';
 import type { AccountStore } from '../accounts/account';
 import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
-import { AccountWorkflowClient } from '../accounts/client';
+import { AccountClient } from '../accounts/client';
 import { KeapConnections } from '../accounts/connections';
 import { KeapOAuthClient } from '../keap/oauth';
 import { AccountService } from './account-service';
 import { createApp } from './app';
 import { AesGcmPayloadCodec } from '../platform/payload-codec';
 import type { PayloadKey } from '../platform/payload-codec';
-import { OrderGateway } from '../orders/client';
+import { OrderClient } from '../orders/client';
 import type { CheckoutStore } from '../checkouts/store';
-import { CheckoutGateway } from '../checkouts/client';
-import type { CheckoutGatewayOptions } from '../checkouts/client';
+import { CheckoutClient } from '../checkouts/client';
+import type { CheckoutClientOptions } from '../checkouts/client';
 
 export interface RunningApi {
   url: string;
@@ -35,30 +35,30 @@ export function startApi(options: {
   /** Index the customer's email as a search attribute (else it only exists encrypted). */
   emailSearchAttribute?: boolean;
   /** Workflow options, e.g. a low continue-as-new threshold in tests. */
-  orderWorkflowOptions?: ConstructorParameters<typeof OrderGateway>[2];
+  orderWorkflowOptions?: ConstructorParameters<typeof OrderClient>[2];
   client: Client;
   accounts: AccountStore;
   /** Published checkouts; without it the checkout routes are not served. */
   checkouts?: CheckoutStore;
-  checkoutOptions?: CheckoutGatewayOptions;
+  checkoutOptions?: CheckoutClientOptions;
   logger: Logger;
 }): Promise<RunningApi> {
   const { config, client, accounts, logger } = options;
   const secret = config.stripe.webhookSecret;
-  const orders = new OrderGateway(client, config.temporal.taskQueue, options.orderWorkflowOptions, {
+  const orders = new OrderClient(client, config.temporal.taskQueue, options.orderWorkflowOptions, {
     emailSearchAttribute: options.emailSearchAttribute ?? true,
   });
   const oauth = config.keap.oauth;
   const checkouts =
     options.checkouts &&
-    new CheckoutGateway(client, config.temporal.taskQueue, options.checkouts, options.checkoutOptions);
+    new CheckoutClient(client, config.temporal.taskQueue, options.checkouts, options.checkoutOptions);
   const accountService = new AccountService({
     accounts,
     connections: new KeapConnections(
       accounts,
       oauth ? new KeapOAuthClient(oauth, { timeoutMs: config.keap.timeoutMs }) : undefined,
     ),
-    accountWorkflows: new AccountWorkflowClient(client, config.temporal.taskQueue),
+    accountWorkflows: new AccountClient(client, config.temporal.taskQueue),
     orders,
     oauthRedirectUri: oauth?.redirectUri,
     // Turning Sales Sync on (or reconnecting) syncs every published checkout: no republish chore.

@@ -17,7 +17,7 @@ import { parse } from 'yaml';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Client } from '@temporalio/client';
 import { temporalCliPath } from '../platform/temporal-binaries';
-import { orderWorkflowId } from '../orders/order';
+import { orderWorkflowId } from '../orders/workflow/definitions';
 import { startKeapSandbox } from '../keap-sandbox';
 import type { KeapSandbox, SandboxExchange } from '../keap-sandbox';
 import { SALES_SYNC_SEARCH_ATTRIBUTES } from '../workflows/support/search-attributes';

@@ -1,6 +1,6 @@
 /**
  * Checkout (product) domain shared by the API, the store, activities and workflows: the stored shapes,
- * the sync status, workflow ids, and how a checkout maps to a Keap product. Deterministic and
+ * the sync status, and how a checkout maps to a Keap product. Deterministic and
  * dependency-free (types only from the schema module), so it is safe inside Temporal's workflow sandbox.
  */
 import type { Interval, PaymentPlan, SubscriptionPlan } from '../orders/order-schema';
@@ -75,24 +75,21 @@ export interface CheckoutView extends CheckoutDefinition {
   syncedAt?: string;
 }
 
-export function checkoutWorkflowId(accountId: string, checkoutId: string): string {
-  return `checkout:${accountId}:${checkoutId}`;
-}
-
-export function resyncWorkflowId(accountId: string, resyncId: string): string {
-  return `resync:${accountId}:${resyncId}`;
-}
-
 export function checkoutStatus(stored: StoredCheckout, sync: CheckoutSyncRecord | undefined): CheckoutSyncStatus {
   return !sync || sync.version < stored.version ? 'Pending' : sync.outcome;
 }
 
-export function checkoutView(stored: StoredCheckout, sync: CheckoutSyncRecord | undefined): CheckoutView {
+/** The view of a stored checkout; `workflowId` is its workflow's (checkouts/workflow/definitions.ts names it). */
+export function checkoutView(
+  stored: StoredCheckout,
+  sync: CheckoutSyncRecord | undefined,
+  workflowId: string,
+): CheckoutView {
   const status = checkoutStatus(stored, sync);
   const view: CheckoutView = {
     accountId: stored.accountId,
     checkoutId: stored.checkoutId,
-    workflowId: checkoutWorkflowId(stored.accountId, stored.checkoutId),
+    workflowId,
     ...stored.definition,
     sku: stored.sku,
     skuDerived: stored.skuDerived,

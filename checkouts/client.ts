@@ -1,25 +1,32 @@
 /**
- * The API's door to checkout product sync. A publish stores the checkout as its next version, then
- * hands it to the checkout's workflow (signal-with-start, id `checkout:{accountId}:{checkoutId}`),
- * which syncs the latest stored version into Keap. A resync starts `resync:{accountId}:{uuid}`,
- * which asks every stored checkout's workflow to sync again. Other API code (the Sales Sync toggle)
- * calls `publish` and `resyncAll`.
+ * The door to the checkout workflows, for the API and for the resync workflow's activity. A publish
+ * stores the checkout as its next version, then hands it to the checkout's workflow
+ * (`signalPublished`), which syncs the latest stored version into Keap. A resync starts
+ * `resync:{accountId}:{uuid}`, which asks every stored checkout's workflow to sync again (through its
+ * activity, `signalPublished` again). Other API code (the Sales Sync toggle) calls `publish` and
+ * `resyncAll`. Workflow types come from the definitions module, never the workflow files, so the
+ * activity can use this door without an import circle.
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { CheckoutStore } from './store';
-import { signalCheckoutPublished } from './sync-client';
 import type { CheckoutView, StoredCheckout } from './checkout';
-import { checkoutView, resyncWorkflowId } from './checkout';
+import { checkoutView } from './checkout';
 import type { CheckoutPut } from './checkout-schema';
 import { checkoutSku } from './checkout-schema';
-import type { CheckoutResyncWorkflowArgs, ResyncProgress } from './workflow/definitions';
-import { resyncProgressQuery } from './workflow/definitions';
-import type { checkoutResyncWorkflow } from './workflow/checkout-resync-workflow';
+import type {
+  CheckoutResyncWorkflow,
+  CheckoutResyncWorkflowArgs,
+  CheckoutSyncWorkflow,
+  CheckoutSyncWorkflowArgs,
+  PublishedSignal,
+  ResyncProgress,
+} from './workflow/definitions';
+import { checkoutWorkflowId, publishedSignal, resyncProgressQuery, resyncWorkflowId } from './workflow/definitions';
 import { SA_ACCOUNT_ID, SA_STATUS } from '../workflows/support/search-attributes';
 
-export interface CheckoutGatewayOptions {
+export interface CheckoutClientOptions {
   /** How long a checkout's workflow waits for another publish before it completes (default 1 hour). */
   quietPeriodMs?: number;
   /** Checkouts a resync syncs at once (default 5). */
@@ -43,21 +50,40 @@ export const checkoutUrl = (accountId: string, checkoutId: string): string =>
 export const resyncUrl = (accountId: string, resyncId: string): string =>
   `/v1/accounts/${accountId}/resyncs/${resyncId}`;
 
-export class CheckoutGateway {
+export class CheckoutClient {
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
     readonly store: CheckoutStore,
-    private readonly options: CheckoutGatewayOptions = {},
+    private readonly options: CheckoutClientOptions = {},
   ) {}
 
-  private signal(stored: StoredCheckout): Promise<string> {
-    return signalCheckoutPublished({
-      client: this.client,
+  /**
+   * The one way a checkout's sync workflow is reached: signal-with-start `published` on
+   * `checkout:{accountId}:{checkoutId}`. A running workflow takes the signal (and syncs the latest
+   * stored version after its current sync); an idle or finished one is started anew, so publishes of
+   * one checkout are always serialised by one workflow. `notifyWorkflowId`: a resync workflow to tell
+   * once this request is synced (or has failed).
+   */
+  async signalPublished(stored: StoredCheckout, notifyWorkflowId?: string): Promise<string> {
+    const workflowId = checkoutWorkflowId(stored.accountId, stored.checkoutId);
+    const args: CheckoutSyncWorkflowArgs = { accountId: stored.accountId, checkoutId: stored.checkoutId };
+    if (this.options.quietPeriodMs !== undefined) args.quietPeriodMs = this.options.quietPeriodMs;
+    const signal: PublishedSignal = { version: stored.version };
+    if (notifyWorkflowId) signal.notifyWorkflowId = notifyWorkflowId;
+    await this.client.workflow.signalWithStart<CheckoutSyncWorkflow, [PublishedSignal]>('checkoutSyncWorkflow', {
+      workflowId,
       taskQueue: this.taskQueue,
-      stored,
-      quietPeriodMs: this.options.quietPeriodMs,
+      args: [args],
+      signal: publishedSignal,
+      signalArgs: [signal],
+      typedSearchAttributes: [
+        { key: SA_ACCOUNT_ID, value: stored.accountId },
+        { key: SA_STATUS, value: 'Pending' },
+      ],
+      staticSummary: `Checkout ${stored.checkoutId} → Keap product ${stored.sku}`,
     });
+    return workflowId;
   }
 
   /** Stores `checkout` as the checkout's next version and hands it to the checkout's workflow. */
@@ -68,7 +94,7 @@ export class CheckoutGateway {
       skuDerived: checkout.sku === undefined,
       publishedAt: new Date().toISOString(),
     });
-    const workflowId = await this.signal(stored);
+    const workflowId = await this.signalPublished(stored);
     return { workflowId, version: stored.version, sku: stored.sku };
   }
 
@@ -79,7 +105,7 @@ export class CheckoutGateway {
   async publish(accountId: string, checkoutId: string): Promise<PublishOutcome | undefined> {
     const stored = await this.store.get(accountId, checkoutId);
     if (!stored) return undefined;
-    const workflowId = await this.signal(stored);
+    const workflowId = await this.signalPublished(stored);
     return { workflowId, version: stored.version, sku: stored.sku };
   }
 
@@ -87,7 +113,8 @@ export class CheckoutGateway {
   async get(accountId: string, checkoutId: string): Promise<CheckoutView | undefined> {
     const stored = await this.store.get(accountId, checkoutId);
     if (!stored) return undefined;
-    return checkoutView(stored, await this.store.getSync(accountId, checkoutId));
+    const sync = await this.store.getSync(accountId, checkoutId);
+    return checkoutView(stored, sync, checkoutWorkflowId(stored.accountId, stored.checkoutId));
   }
 
   /** Starts a resync of every stored checkout of the account. */
@@ -96,7 +123,7 @@ export class CheckoutGateway {
     const workflowId = resyncWorkflowId(accountId, resyncId);
     const args: CheckoutResyncWorkflowArgs = { accountId, resyncId };
     if (this.options.resyncConcurrency !== undefined) args.concurrency = this.options.resyncConcurrency;
-    await this.client.workflow.start<typeof checkoutResyncWorkflow>('checkoutResyncWorkflow', {
+    await this.client.workflow.start<CheckoutResyncWorkflow>('checkoutResyncWorkflow', {
       workflowId,
       taskQueue: this.taskQueue,
       args: [args],

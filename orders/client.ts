@@ -1,9 +1,10 @@
 /**
- * The API's door to Temporal for orders. A new order starts its workflow with the order as input;
- * one whose workflow already runs is handed to it by update-with-start (one workflow per order, id
- * derived from the order, so every door reaches it without a lookup); payments and other events by
- * signal-with-start, so an event that beats its order is held.
- * A repeat of the same order is harmless; the same order id with different content is a conflict.
+ * The door to the order workflows (for the API, Stripe webhooks, tests). A new order starts its
+ * workflow with the order as input; one whose workflow already runs is handed to it by
+ * update-with-start (one workflow per order, id derived from the order, so every door reaches it
+ * without a lookup); payments and other events by signal-with-start, so an event that beats its order
+ * is held. A repeat of the same order is harmless; the same order id with different content is a
+ * conflict. Workflow types come from the definitions module, never the workflow files.
  */
 import type { Client } from '@temporalio/client';
 import {
@@ -17,22 +18,22 @@ import type { Account } from '../accounts/account';
 import { contentFingerprint } from '../common/canonical-json';
 import { formatMoney } from '../common/money';
 import type { OrderLifecycle } from './order';
-import { orderTotal, orderWorkflowId } from './order';
+import { orderTotal } from './order';
 import type { OrderEvent } from './order-events';
 import type { OrderRequest } from './order-schema';
-import type { OrderWorkflowArgs, PlaceOrderRequest } from './workflow/definitions';
+import type { OrderWorkflow, OrderWorkflowArgs, PlaceOrderRequest } from './workflow/definitions';
 import {
   cancelSignal,
   keapReconnectedSignal,
   lifecycleQuery,
   ORDER_CONFLICT_FAILURE,
+  orderWorkflowId,
   paymentFailedSignal,
   paymentSignal,
   placeOrderUpdate,
   refundSignal,
   resumeSignal,
 } from './workflow/definitions';
-import type { orderWorkflow } from './workflow/order-workflow';
 import { SA_ACCOUNT_ID, SA_CUSTOMER_EMAIL, SA_PLAN_TYPE, SA_STATUS } from '../workflows/support/search-attributes';
 
 export type SubmitOutcome = 'started' | 'duplicate' | 'conflict';
@@ -66,7 +67,7 @@ function signalFor(event: OrderEvent): { signal: string; arg: unknown } {
   }
 }
 
-export class OrderGateway {
+export class OrderClient {
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
@@ -106,7 +107,7 @@ export class OrderGateway {
     // Most orders are new: a start that carries the order is one Temporal action (update-with-start is
     // two), and the 202 needs only the server to persist it, not a worker to run the update.
     try {
-      await this.client.workflow.start<typeof orderWorkflow>('orderWorkflow', {
+      await this.client.workflow.start<OrderWorkflow>('orderWorkflow', {
         ...startOptions,
         args: [{ ...this.args(account.accountId, order.orderId), placed: request }],
       });
@@ -116,7 +117,7 @@ export class OrderGateway {
     }
     // The workflow exists: a running one (started by an early payment, or a repeat post) receives the
     // order by update, whose validator answers duplicate or conflict; a closed one is compared below.
-    const startWorkflowOperation = new WithStartWorkflowOperation<typeof orderWorkflow>('orderWorkflow', {
+    const startWorkflowOperation = new WithStartWorkflowOperation<OrderWorkflow>('orderWorkflow', {
       ...startOptions,
       args: [this.args(account.accountId, order.orderId)],
       workflowIdConflictPolicy: 'USE_EXISTING',
@@ -154,7 +155,7 @@ export class OrderGateway {
     };
     try {
       const { signal, arg } = signalFor(event);
-      await this.client.workflow.signalWithStart<typeof orderWorkflow, [unknown]>('orderWorkflow', {
+      await this.client.workflow.signalWithStart<OrderWorkflow, [unknown]>('orderWorkflow', {
         ...common,
         signal,
         signalArgs: [arg],

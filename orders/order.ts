@@ -77,10 +77,6 @@ export interface OrderLifecycle {
   updatedAt: string;
 }
 
-export function orderWorkflowId(accountId: string, orderId: string): string {
-  return `order:${accountId}:${orderId}`;
-}
-
 export function itemsTotal(items: readonly Pick<LineItem, 'quantity' | 'unitAmount'>[]): number {
   let total = 0;
   for (const item of items) total += item.quantity * item.unitAmount;

@@ -5,7 +5,7 @@
  * responses, logs or Temporal history.
  */
 import { strict as assert } from 'node:assert';
-import { AccountWorkflowClient } from '../accounts/client';
+import { AccountClient } from '../accounts/client';
 import { accountWorkflowId } from '../accounts/workflow/definitions';
 import { getStack, OAUTH_REDIRECT_URI, sandboxOAuth, TASK_QUEUE } from './support/stack';
 import type { Stack } from './support/stack';
@@ -21,12 +21,12 @@ import {
 describe('Keap OAuth connections', function () {
   this.timeout(90_000);
   let stack: Stack;
-  let accountWorkflows: AccountWorkflowClient;
+  let accountWorkflows: AccountClient;
 
   before(async function () {
     this.timeout(120_000);
     stack = await getStack();
-    accountWorkflows = new AccountWorkflowClient(stack.client, TASK_QUEUE);
+    accountWorkflows = new AccountClient(stack.client, TASK_QUEUE);
   });
 
   const settings = { salesSyncEnabled: true, paymentMethodType: 'Stripe' };

@@ -1,11 +1,11 @@
 /**
  * Payment plans and subscriptions over months and years, on the time-skipping test server, with the
  * real worker and activities writing to the Keap sandbox. Orders and events go through the same
- * OrderGateway the HTTP API and Stripe webhooks use.
+ * OrderClient the HTTP API and Stripe webhooks use.
  */
 import { strict as assert } from 'node:assert';
 import type { Account } from '../accounts/account';
-import { OrderGateway } from '../orders/client';
+import { OrderClient } from '../orders/client';
 import type { OrderLifecycle } from '../orders/order';
 import type { PaymentEvent } from '../orders/order-events';
 import type { OrderRequest } from '../orders/order-schema';
@@ -19,12 +19,12 @@ const DAY = 86_400_000;
 describe('payment plans and subscriptions (time-skipping)', function () {
   this.timeout(180_000);
   let ts: TimeSkippingStack;
-  let gateway: OrderGateway;
+  let orderClient: OrderClient;
 
   before(async function () {
     this.timeout(120_000);
     ts = await startTimeSkippingStack();
-    gateway = new OrderGateway(ts.env.client, ts.taskQueue, { continueAsNewAfterEvents: 150 });
+    orderClient = new OrderClient(ts.env.client, ts.taskQueue, { continueAsNewAfterEvents: 150 });
   });
 
   after(async function () {
@@ -72,7 +72,7 @@ describe('payment plans and subscriptions (time-skipping)', function () {
   ): Promise<OrderLifecycle> {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const lc = await gateway.lifecycle(account.accountId, orderId);
+      const lc = await orderClient.lifecycle(account.accountId, orderId);
       if (lc && done(lc)) return lc;
       if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}; last: ${JSON.stringify(lc)}`);
       await new Promise((r) => setTimeout(r, 50));
@@ -117,7 +117,7 @@ describe('payment plans and subscriptions (time-skipping)', function () {
       intervalCount: 1,
     };
     const order = planOrder(plan, start);
-    assert.equal((await gateway.submit(account, order)).outcome, 'started');
+    assert.equal((await orderClient.submit(account, order)).outcome, 'started');
 
     let lc = await until(account, order.orderId, (l) => l.installments?.paid === 1, 'the first installment');
     assert.equal(lc.status, 'AwaitingInstallment');
@@ -131,13 +131,13 @@ describe('payment plans and subscriptions (time-skipping)', function () {
     for (let k = 2; k <= 12; k++) {
       const due = Date.parse(addIntervals(new Date(start).toISOString(), 'month', k - 1));
       await advanceTo(due);
-      await gateway.deliver(account.accountId, order.orderId, {
+      await orderClient.deliver(account.accountId, order.orderId, {
         kind: 'payment',
         payment: payment(`in_${order.orderId}_${k}`, 10_000, due),
       });
       if (k === 5) {
         // Stripe redelivers an installment: still recorded once.
-        await gateway.deliver(account.accountId, order.orderId, {
+        await orderClient.deliver(account.accountId, order.orderId, {
           kind: 'payment',
           payment: payment(`in_${order.orderId}_${k}`, 10_000, due),
         });
@@ -168,12 +168,12 @@ describe('payment plans and subscriptions (time-skipping)', function () {
       plan: { type: 'subscription', amount: 2_900, interval: 'month', intervalCount: 1 },
       payment: { id: `in_${orderId}_1`, amount: 2_900, paidAt: new Date(start).toISOString() },
     };
-    await gateway.submit(account, order);
+    await orderClient.submit(account, order);
     const lc = await until(account, orderId, (l) => l.cycles === 1, 'the first cycle');
     assert.equal(lc.status, 'Active');
     const firstRun = (await ts.env.client.workflow.getHandle(lc.workflowId).describe()).runId;
     // The webhook copy of the first payment (billing_reason subscription_create) is not a renewal.
-    await gateway.deliver(account.accountId, orderId, {
+    await orderClient.deliver(account.accountId, orderId, {
       kind: 'payment',
       payment: payment(`in_${orderId}_stripe_first`, 2_900, start, 'initial'),
     });
@@ -181,7 +181,7 @@ describe('payment plans and subscriptions (time-skipping)', function () {
     for (let cycle = 2; cycle <= 36; cycle++) {
       const due = Date.parse(addIntervals(new Date(start).toISOString(), 'month', cycle - 1));
       await advanceTo(due);
-      await gateway.deliver(account.accountId, orderId, {
+      await orderClient.deliver(account.accountId, orderId, {
         kind: 'payment',
         payment: payment(`in_${orderId}_${cycle}`, 2_900, due),
       });
@@ -190,11 +190,11 @@ describe('payment plans and subscriptions (time-skipping)', function () {
       await keapOrderCount(lc.keapContactId!, cycle);
     }
     // A renewal redelivered long after (and after continue-as-new) is still recorded once.
-    await gateway.deliver(account.accountId, orderId, {
+    await orderClient.deliver(account.accountId, orderId, {
       kind: 'payment',
       payment: payment(`in_${orderId}_3`, 2_900, start),
     });
-    await gateway.deliver(account.accountId, orderId, {
+    await orderClient.deliver(account.accountId, orderId, {
       kind: 'cancelled',
       cancellation: { at: new Date(await now()).toISOString(), source: 'stripe' },
     });
@@ -222,7 +222,7 @@ describe('payment plans and subscriptions (time-skipping)', function () {
       { type: 'payment_plan', installments: 3, installmentAmount: 5_000, interval: 'week', intervalCount: 1 },
       start,
     );
-    await gateway.submit(account, order);
+    await orderClient.submit(account, order);
     await until(account, order.orderId, (l) => l.installments?.paid === 1, 'the first installment');
 
     await advanceTo(start + 7 * DAY + 2 * DAY + 60_000);
@@ -240,7 +240,7 @@ describe('payment plans and subscriptions (time-skipping)', function () {
     };
     await tagsBecome(['Sales Sync: past due']);
 
-    await gateway.deliver(account.accountId, order.orderId, {
+    await orderClient.deliver(account.accountId, order.orderId, {
       kind: 'payment',
       payment: payment(`in_${order.orderId}_2`, 5_000, await now()),
     });
@@ -248,7 +248,7 @@ describe('payment plans and subscriptions (time-skipping)', function () {
     await tagsBecome([]);
     lc = await until(account, order.orderId, (l) => l.status === 'AwaitingInstallment', 'AwaitingInstallment');
 
-    await gateway.deliver(account.accountId, order.orderId, {
+    await orderClient.deliver(account.accountId, order.orderId, {
       kind: 'payment_failed',
       failure: {
         id: `in_${order.orderId}_3`,
@@ -261,7 +261,7 @@ describe('payment plans and subscriptions (time-skipping)', function () {
     lc = await until(account, order.orderId, (l) => l.status === 'PaymentFailed', 'PaymentFailed');
     assert.equal(lc.failures.length, 1);
     await tagsBecome(['Sales Sync: past due']);
-    await gateway.deliver(account.accountId, order.orderId, {
+    await orderClient.deliver(account.accountId, order.orderId, {
       kind: 'payment',
       payment: payment(`in_${order.orderId}_3`, 5_000, await now()),
     });
@@ -277,9 +277,9 @@ describe('payment plans and subscriptions (time-skipping)', function () {
       { type: 'payment_plan', installments: 4, installmentAmount: 2_500, interval: 'month', intervalCount: 1 },
       start,
     );
-    await gateway.submit(account, order);
+    await orderClient.submit(account, order);
     await until(account, order.orderId, (l) => l.installments?.paid === 1, 'the first installment');
-    await gateway.deliver(account.accountId, order.orderId, {
+    await orderClient.deliver(account.accountId, order.orderId, {
       kind: 'cancelled',
       cancellation: { at: new Date(start).toISOString(), reason: 'customer request', source: 'api' },
     });
@@ -292,7 +292,7 @@ describe('payment plans and subscriptions (time-skipping)', function () {
     assert.equal(keapOrder.status, 'DRAFT');
     assert.equal(keapOrder.total_due.amount, 7_500);
     assert.equal(
-      await gateway.deliver(account.accountId, order.orderId, {
+      await orderClient.deliver(account.accountId, order.orderId, {
         kind: 'payment',
         payment: payment('late', 2_500, start),
       }),
@@ -310,12 +310,12 @@ describe('payment plans and subscriptions (time-skipping)', function () {
       currency: 'USD',
       plan: { type: 'subscription', amount: 1_500, interval: 'month', intervalCount: 1, trialDays: 14 },
     };
-    await gateway.submit(account, order);
+    await orderClient.submit(account, order);
     let lc = await until(account, orderId, (l) => l.status === 'Trialing', 'Trialing');
     assert.ok(lc.keapContactId);
     assert.equal((await keapOrdersOf(lc.keapContactId)).length, 0);
     await advanceTo((await now()) + 14 * DAY);
-    await gateway.deliver(account.accountId, orderId, {
+    await orderClient.deliver(account.accountId, orderId, {
       kind: 'payment',
       payment: payment(`in_${orderId}_1`, 1_500, await now(), 'initial'),
     });

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import type { OrderLifecycle } from '../orders/order';
-import { OrderGateway } from '../orders/client';
+import { OrderClient } from '../orders/client';
 import { getStack, TASK_QUEUE } from './support/stack';
 import type { Stack } from './support/stack';
 import {
@@ -70,7 +70,7 @@ describe('a reset order workflow', function () {
 
   it('keeps looking after a continue-as-new: a subscription reset to its start is still one Keap order per cycle', async () => {
     // Continue-as-new every ~30 events, so a few renewals span several runs.
-    const gateway = new OrderGateway(stack.client, TASK_QUEUE, { continueAsNewAfterEvents: 30 });
+    const orderClient = new OrderClient(stack.client, TASK_QUEUE, { continueAsNewAfterEvents: 30 });
     const order = {
       ...oneTimeOrder(),
       items: [{ sku: 'RESET-BOX', name: 'Monthly box', quantity: 1, unitAmount: 2_900 }],
@@ -87,7 +87,7 @@ describe('a reset order workflow', function () {
       },
     });
     // The first payment starts the workflow (with the continue-as-new setting); the order follows.
-    await gateway.deliver(accountId, order.orderId, payment(1));
+    await orderClient.deliver(accountId, order.orderId, payment(1));
     const workflowId = `order:${accountId}:${order.orderId}`;
     const firstRunId = (await stack.client.workflow.getHandle(workflowId).describe()).runId;
     const posted = await stack.call('POST', `/v1/accounts/${accountId}/orders`, {
@@ -97,9 +97,9 @@ describe('a reset order workflow', function () {
     assert.equal(posted.status, 202, JSON.stringify(posted.body));
     const cycles = 6;
     for (let n = 2; n <= cycles; n++) {
-      await gateway.deliver(accountId, order.orderId, payment(n));
+      await orderClient.deliver(accountId, order.orderId, payment(n));
       await waitFor(`cycle ${n}`, async () =>
-        (await gateway.lifecycle(accountId, order.orderId))?.cycles === n ? true : undefined,
+        (await orderClient.lifecycle(accountId, order.orderId))?.cycles === n ? true : undefined,
       );
     }
     const current = await stack.client.workflow.getHandle(workflowId).describe();
@@ -119,7 +119,7 @@ describe('a reset order workflow', function () {
     await waitFor(
       'the reset chain to record every cycle again',
       async () => {
-        const lifecycle = await gateway.lifecycle(accountId, order.orderId);
+        const lifecycle = await orderClient.lifecycle(accountId, order.orderId);
         return lifecycle?.cycles === cycles ? lifecycle : undefined;
       },
       30_000,

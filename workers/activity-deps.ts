@@ -1,7 +1,7 @@
 /** Builds the activities' dependencies, the same way for npm start, the standalone worker and tests. */
 import type { Client } from '@temporalio/client';
 import type { AccountStore } from '../accounts/account';
-import { AccountWorkflowClient } from '../accounts/client';
+import { AccountClient } from '../accounts/client';
 import { KeapConnections } from '../accounts/connections';
 import type { ActivityDeps } from '../activities';
 import type { KeapCallRecord } from '../keap/client';
@@ -21,7 +21,7 @@ export function buildActivityDeps(options: {
     options.accounts,
     options.oauth ? new KeapOAuthClient(options.oauth, { timeoutMs: options.keapTimeoutMs }) : undefined,
   );
-  const accountWorkflows = new AccountWorkflowClient(options.client, options.taskQueue);
+  const accountWorkflows = new AccountClient(options.client, options.taskQueue);
   return {
     accounts: options.accounts,
     connections,

@@ -2,13 +2,13 @@ import { Router } from 'express';
 import type { AccountStore } from '../../accounts/account';
 import { checkoutParams, checkoutPutSchema, resyncParams } from '../../checkouts/checkout-schema';
 import { requireAccount } from '../account-service';
-import type { CheckoutGateway } from '../../checkouts/client';
+import type { CheckoutClient } from '../../checkouts/client';
 import { checkoutUrl } from '../../checkouts/client';
 import { HttpError } from '../errors';
 import { accountIdParams } from '../schemas';
 import { parseOrReject } from '../validate';
 
-export function checkoutRoutes(accounts: AccountStore, checkouts: CheckoutGateway): Router {
+export function checkoutRoutes(accounts: AccountStore, checkouts: CheckoutClient): Router {
   const router = Router();
 
   /** Publish (or unpublish, with active: false) a checkout: its Keap product is created or updated. */

@@ -1,13 +1,14 @@
 import { Router } from 'express';
 import type { AccountStore } from '../../accounts/account';
-import { orderWorkflowId, orderAmountProblems } from '../../orders/order';
+import { orderAmountProblems } from '../../orders/order';
+import { orderWorkflowId } from '../../orders/workflow/definitions';
 import type { OrderEvent } from '../../orders/order-events';
 import type { LineItem, OrderInput, OrderRequest } from '../../orders/order-schema';
 import { orderRequestSchema, paymentSchema } from '../../orders/order-schema';
 import { requireAccount } from '../account-service';
-import type { CheckoutGateway } from '../../checkouts/client';
+import type { CheckoutClient } from '../../checkouts/client';
 import { HttpError } from '../errors';
-import type { OrderGateway } from '../../orders/client';
+import type { OrderClient } from '../../orders/client';
 import { accountIdParams, cancelRequestSchema, orderParams } from '../schemas';
 import { parseOrReject } from '../validate';
 
@@ -18,7 +19,7 @@ import { parseOrReject } from '../validate';
 async function resolveLines(
   accountId: string,
   input: OrderInput,
-  checkouts: CheckoutGateway | undefined,
+  checkouts: CheckoutClient | undefined,
 ): Promise<OrderRequest> {
   const items: LineItem[] = [];
   const toSync = new Set<string>();
@@ -48,7 +49,7 @@ async function resolveLines(
   return { ...input, items };
 }
 
-export function orderRoutes(accounts: AccountStore, orders: OrderGateway, checkouts?: CheckoutGateway): Router {
+export function orderRoutes(accounts: AccountStore, orders: OrderClient, checkouts?: CheckoutClient): Router {
   const router = Router();
 
   const statusUrl = (accountId: string, orderId: string) => `/v1/accounts/${accountId}/orders/${orderId}`;

@@ -8,7 +8,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AccountStore } from '../../accounts/account';
 import type { CheckoutStore } from '../store';
-import { signalCheckoutPublished } from '../sync-client';
+import { CheckoutClient } from '../client';
 import type { CheckoutDefinition, CheckoutSyncRecord, StoredCheckout } from '../checkout';
 import { KEAP_CYCLE_TYPE, keapProductPrice, keapShortDescription } from '../checkout';
 import type { KeapClient } from '../../keap/client';
@@ -21,6 +21,7 @@ import type {
   KeapSubscriptionPlanWrite,
 } from '../../keap/types';
 import type { KeapAccess } from '../../activities/keap-access';
+import type { CheckoutSyncResult, SyncChange } from '../workflow/definitions';
 
 export interface ProductSyncDeps {
   accounts: AccountStore;
@@ -31,27 +32,6 @@ export interface ProductSyncDeps {
 export interface CheckoutRef {
   accountId: string;
   checkoutId: string;
-}
-
-export type Change = 'created' | 'updated' | 'unchanged';
-
-/** What one sync did. Ids only: never a secret. */
-export interface CheckoutSyncResult {
-  accountId: string;
-  checkoutId: string;
-  version: number;
-  sku: string;
-  currency: string;
-  status: 'Synced' | 'Deactivated' | 'NotSynced';
-  reason?: string;
-  keapProductId?: string;
-  keapSubscriptionPlanId?: string;
-  /** The product's price in Keap, minor units. */
-  keapPrice?: number;
-  product?: Change;
-  plan?: Change;
-  /** Other active plans on the product that were deactivated. */
-  plansDeactivated: number;
 }
 
 /** The product fields Sales Sync owns, as Keap should hold them. */
@@ -172,7 +152,7 @@ async function syncPlans(
   created: boolean,
   desired: KeapSubscriptionPlanWrite | undefined,
   knownPlanId: string | undefined,
-): Promise<{ planId?: string; plan?: Change; plansDeactivated: number }> {
+): Promise<{ planId?: string; plan?: SyncChange; plansDeactivated: number }> {
   // A product's own listing says whether it has active plans; without that field, ask when we ever made one.
   const listed = product.subscription_plans;
   const mayHavePlans = listed === undefined ? knownPlanId !== undefined : listed.some((p) => p.active !== false);
@@ -258,7 +238,7 @@ export function productSyncActivities(access: KeapAccess, deps: ProductSyncDeps)
       const result = await access.run(ref.accountId, async ({ keap }) => {
         const desired = desiredProduct(stored);
         let product = await keap.findProductBySku(stored.sku);
-        let change: Change;
+        let change: SyncChange;
         if (!product) {
           product = await keap.createProduct({ ...desired, sku: stored.sku });
           change = 'created';
@@ -327,15 +307,14 @@ export function productSyncActivities(access: KeapAccess, deps: ProductSyncDeps)
      * (signal-with-start, so an idle checkout's workflow starts again). False when no such checkout is stored.
      */
     async requestCheckoutSync(input: CheckoutRef & { notifyWorkflowId: string }): Promise<boolean> {
-      const stored = await requireStore(deps).get(input.accountId, input.checkoutId);
+      const store = requireStore(deps);
+      const stored = await store.get(input.accountId, input.checkoutId);
       if (!stored) return false;
       const context = Context.current();
-      await signalCheckoutPublished({
-        client: context.client,
-        taskQueue: context.info.taskQueue,
+      await new CheckoutClient(context.client, context.info.taskQueue, store).signalPublished(
         stored,
-        notifyWorkflowId: input.notifyWorkflowId,
-      });
+        input.notifyWorkflowId,
+      );
       return true;
     },
   };

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection, Client } from '@temporalio/client';
 import { freePort, spawnTs, type Child } from '../../bench/processes';
-import { orderWorkflowId } from '../../orders/order';
+import { orderWorkflowId } from '../../orders/workflow/definitions';
 import { startKeapSandbox, type KeapSandbox } from '../../keap-sandbox';
 import { signEvent } from '../../scripts/stripe-events';
 import { startDevServer, type DevServer, type DevServerOptions } from '../../scripts/temporal-dev-server';
