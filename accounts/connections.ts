@@ -9,9 +9,6 @@ import type { KeapOAuthClient, TokenSet } from '../keap/oauth';
 import { InvalidGrantError } from '../keap/errors';
 import type { RefreshOutcome } from './workflow/definitions';
 
-/** Still imported from here by activities/keap-access.ts; its home is accounts/workflow/definitions.ts. */
-export type { RefreshOutcome };
-
 export function credentialsFromTokens(
   tokens: TokenSet,
   previous: KeapCredentials | undefined,

@@ -8,7 +8,7 @@ import type { AccountClient } from '../accounts/client';
 import { connected, credentialsFromTokens } from '../accounts/connections';
 import type { KeapConnections } from '../accounts/connections';
 import { KeapApiError } from '../keap/errors';
-import { InvalidGrantError } from '../keap/oauth';
+import { InvalidGrantError } from '../keap/errors';
 import { HttpError } from './errors';
 import type { OrderClient } from '../orders/client';
 import type { z } from 'zod';

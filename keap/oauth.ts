@@ -21,9 +21,6 @@ export interface TokenSet {
   expiresIn: number;
 }
 
-// Defined with the other Keap errors; re-exported for callers that import it from here (api/).
-export { InvalidGrantError };
-
 interface TokenResponse {
   access_token?: unknown;
   refresh_token?: unknown;
