@@ -65,7 +65,8 @@ export interface KeapClientOptions {
   fetch?: typeof fetch;
 }
 
-type Query = Record<string, string | number | undefined>;
+/** An array value is sent exploded (`a=x&a=y`), the spec's default form for array query parameters. */
+type Query = Record<string, string | number | readonly string[] | undefined>;
 
 interface RequestSpec {
   operation: string;
@@ -106,7 +107,9 @@ export class KeapClient {
   private async request<T>(spec: RequestSpec): Promise<T> {
     const url = new URL(`${this.baseUrl}/rest/v2${spec.path}`);
     for (const [key, value] of Object.entries(spec.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(key, String(value));
+      if (value === undefined) continue;
+      if (typeof value === 'string' || typeof value === 'number') url.searchParams.set(key, String(value));
+      else for (const item of value) url.searchParams.append(key, item);
     }
     // Wait for this credential's slot first; the request timeout starts once the call may go.
     try {
@@ -201,7 +204,7 @@ export class KeapClient {
       operation: 'updateContact',
       method: 'PATCH',
       path: `/contacts/${encodeURIComponent(id)}`,
-      query: { update_mask: mask.join(',') },
+      query: { update_mask: mask },
       body: contact,
     });
   }
@@ -228,7 +231,7 @@ export class KeapClient {
       operation: 'updateProduct',
       method: 'PATCH',
       path: `/products/${encodeURIComponent(id)}`,
-      query: { update_mask: mask.join(',') },
+      query: { update_mask: mask },
       body: product,
     });
   }
@@ -277,7 +280,7 @@ export class KeapClient {
       operation: 'updateSubscriptionPlan',
       method: 'PATCH',
       path: `/products/${encodeURIComponent(productId)}/subscriptions/${encodeURIComponent(planId)}`,
-      query: { update_mask: mask.join(',') },
+      query: { update_mask: mask },
       body: plan,
     });
   }
