@@ -6,21 +6,46 @@
  */
 
 const supportedCurrencies = new Set(Intl.supportedValuesOf('currency'));
-const exponentCache = new Map<string, number>();
+
+// Minor units as Stripe's currency docs list them (docs.stripe.com/currencies): Stripe sends these
+// amounts, so they fix the exponent. Intl's display digits do not: CLDR shows HUF, ISK, IDR, COP and
+// PKR without decimals, yet Stripe counts them in hundredths (HUF and TWD are charged with two
+// decimals; ISK stays two-decimal in the API, in multiples of 100), while UGX is zero-decimal at Stripe.
+const ZERO_DECIMAL = new Set([
+  'BIF',
+  'CLP',
+  'DJF',
+  'GNF',
+  'JPY',
+  'KMF',
+  'KRW',
+  'MGA',
+  'PYG',
+  'RWF',
+  'UGX',
+  'VND',
+  'VUV',
+  'XAF',
+  'XOF',
+  'XPF',
+]);
+const THREE_DECIMAL = new Set(['BHD', 'JOD', 'KWD', 'OMR', 'TND']);
 
 export function isSupportedCurrency(code: string): boolean {
   return /^[A-Z]{3}$/.test(code) && supportedCurrencies.has(code);
 }
 
-/** Digits after the decimal point for an ISO 4217 currency, as the platform's CLDR data says (USD 2, JPY 0, KWD 3). */
+/** Stripe's minor-unit exponent for a currency, supported or not (every other currency has two decimals). */
+export function stripeMinorUnitExponent(currency: string): number {
+  if (ZERO_DECIMAL.has(currency)) return 0;
+  if (THREE_DECIMAL.has(currency)) return 3;
+  return 2;
+}
+
+/** Digits after the decimal point of a minor unit, as Stripe counts them (USD 2, JPY 0, KWD 3, HUF 2). */
 export function currencyExponent(currency: string): number {
-  const cached = exponentCache.get(currency);
-  if (cached !== undefined) return cached;
   if (!isSupportedCurrency(currency)) throw new RangeError(`Unsupported currency "${currency}"`);
-  const digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits;
-  const exponent = digits ?? 2;
-  exponentCache.set(currency, exponent);
-  return exponent;
+  return stripeMinorUnitExponent(currency);
 }
 
 function assertMinorUnits(amount: number): void {
@@ -48,7 +73,25 @@ export function fromKeapDecimal(amount: number, currency: string): number {
 /** Human-readable amount for summaries and messages, e.g. 1999 USD → "$19.99". */
 export function formatMoney(minorUnits: number, currency: string): string {
   assertMinorUnits(minorUnits);
-  return new Intl.NumberFormat('en-US', { style: 'currency', currency }).format(toKeapDecimal(minorUnits, currency));
+  if (!isSupportedCurrency(currency)) throw new RangeError(`Unsupported currency "${currency}"`);
+  return formatMinorUnits(minorUnits, currency);
+}
+
+/**
+ * formatMoney for any well-formed code and locale (the Keap sandbox formats its tenant's currency so).
+ * Shows the currency's usual digits (HUF 1000000 → "HUF 10,000"), but every minor digit when there is
+ * a fraction (HUF 1050 → "HUF 10.50"), so the display never rounds an amount away.
+ */
+export function formatMinorUnits(minorUnits: number, currency: string, locale = 'en-US'): string {
+  const exponent = stripeMinorUnitExponent(currency);
+  const usual = new Intl.NumberFormat(locale, { style: 'currency', currency }).resolvedOptions().minimumFractionDigits;
+  const fraction = minorUnits % 10 ** exponent !== 0;
+  return new Intl.NumberFormat(locale, {
+    style: 'currency',
+    currency,
+    minimumFractionDigits: fraction ? exponent : Math.min(usual ?? exponent, exponent),
+    maximumFractionDigits: exponent,
+  }).format(minorUnits / 10 ** exponent);
 }
 
 /** Sum of integer amounts that refuses to leave the safe-integer range. */

@@ -17,15 +17,23 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown, what: s
   throw badRequest(`Invalid ${what}: ${problems.join('; ')}`);
 }
 
-/** Reads `update_mask` given as `a,b` or as repeated `update_mask=a&update_mask=b`, checked against the spec's enum. */
+/**
+ * Reads `update_mask` in the spec's form for an array query parameter, exploded
+ * (`update_mask=a&update_mask=b`), each value checked against the spec's enum. A comma-joined `a,b` is
+ * one value that names no field, so it is a 400, as a strict Keap answers it: the sandbox must not
+ * accept a form Keap may reject.
+ */
 export function parseUpdateMask(query: URLSearchParams, allowed: readonly string[]): Set<string> | undefined {
   const raw = query.getAll('update_mask');
   if (raw.length === 0) return undefined;
   const mask = new Set<string>();
-  for (const part of raw.flatMap((v) => v.split(','))) {
+  for (const part of raw) {
     const name = part.trim();
     if (name === '') continue;
-    if (!allowed.includes(name)) throw badRequest(`Invalid update_mask field '${name}'`);
+    if (!allowed.includes(name)) {
+      const hint = name.includes(',') ? ' (send one update_mask parameter per field)' : '';
+      throw badRequest(`Invalid update_mask field '${name}'${hint}`);
+    }
     mask.add(name);
   }
   return mask;

@@ -2,6 +2,7 @@
 // prices are integers in minor units ("the smallest currency unit"), while order-item prices and payment
 // amounts are doubles in major units (19.99). Inside the sandbox every amount is an integer in minor units;
 // doubles are converted once, on input, with a single rounding, and never accumulated as floats.
+import { formatMinorUnits, stripeMinorUnitExponent } from '../common/money';
 
 export interface CurrencyValue {
   amount: number;
@@ -11,17 +12,20 @@ export interface CurrencyValue {
 
 export class Money {
   readonly currency: string;
-  /** The currency's own number of decimals (2 for USD, 0 for JPY, 3 for KWD), per Intl. */
+  /**
+   * The currency's minor-unit decimals as Stripe counts them (USD 2, JPY 0, KWD 3, HUF 2), from the same
+   * table Sales Sync converts with: Intl's display digits (HUF 0) would scale amounts by 100.
+   */
   readonly digits: number;
   private readonly factor: number;
-  private readonly formatter: Intl.NumberFormat;
+  private readonly locale: string;
 
   constructor(currency: string, locale = 'en-US') {
-    // Intl throws a RangeError for a malformed code; an unknown but well-formed one falls back to 2 decimals.
-    this.formatter = new Intl.NumberFormat(locale, { style: 'currency', currency: currency.toUpperCase() });
-    const resolved = this.formatter.resolvedOptions();
-    this.currency = resolved.currency ?? currency.toUpperCase();
-    this.digits = resolved.maximumFractionDigits ?? 2;
+    // Intl throws a RangeError for a malformed code; an unknown but well-formed one has 2 decimals.
+    const resolved = new Intl.NumberFormat(locale, { style: 'currency', currency: currency.toUpperCase() });
+    this.currency = resolved.resolvedOptions().currency ?? currency.toUpperCase();
+    this.locale = locale;
+    this.digits = stripeMinorUnitExponent(this.currency);
     this.factor = 10 ** this.digits;
   }
 
@@ -41,7 +45,7 @@ export class Money {
     return {
       amount: minor,
       currency_code: this.currency,
-      formatted_amount: this.formatter.format(this.toMajor(minor)),
+      formatted_amount: formatMinorUnits(minor, this.currency, this.locale),
     };
   }
 }

@@ -65,7 +65,8 @@ export interface KeapClientOptions {
   fetch?: typeof fetch;
 }
 
-type Query = Record<string, string | number | undefined>;
+/** An array value is sent exploded (`a=x&a=y`), the spec's default form for array query parameters. */
+type Query = Record<string, string | number | readonly string[] | undefined>;
 
 interface RequestSpec {
   operation: string;
@@ -74,6 +75,12 @@ interface RequestSpec {
   query?: Query;
   body?: unknown;
 }
+
+/** A page of a Keap list: the items under the operation's own key, and the token of the next page. */
+type ListPage<K extends string, T> = Partial<Record<K, T[]>> & { next_page_token?: string };
+
+/** A runaway cursor (a Keap fault) fails the call rather than loop; no Keap list we read is this long. */
+const MAX_PAGES = 10_000;
 
 /** Keap filter syntax: `field==value` pairs joined by `;` (encoded by URLSearchParams). */
 function filter(conditions: Record<string, string>): string {
@@ -106,7 +113,9 @@ export class KeapClient {
   private async request<T>(spec: RequestSpec): Promise<T> {
     const url = new URL(`${this.baseUrl}/rest/v2${spec.path}`);
     for (const [key, value] of Object.entries(spec.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(key, String(value));
+      if (value === undefined) continue;
+      if (typeof value === 'string' || typeof value === 'number') url.searchParams.set(key, String(value));
+      else for (const item of value) url.searchParams.append(key, item);
     }
     // Wait for this credential's slot first; the request timeout starts once the call may go.
     try {
@@ -165,20 +174,57 @@ export class KeapClient {
     return body as T;
   }
 
+  /**
+   * Reads a list operation page by page, following next_page_token to the last page (an empty token),
+   * and stops early once `found` says an item is the one sought. Keap pages every list (and may answer
+   * a short or empty page before the last), so one page is never the whole answer: a lookup before a
+   * write that read only the first page would miss what is on the others, and write it again.
+   */
+  private async scanPages<K extends string, T>(
+    spec: RequestSpec,
+    key: K,
+    found?: (item: T) => boolean,
+  ): Promise<{ items: T[]; match?: T }> {
+    const items: T[] = [];
+    const tokens = new Set<string>();
+    let pageToken: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const res = await this.request<ListPage<K, T>>({ ...spec, query: { ...spec.query, page_token: pageToken } });
+      const pageItems: T[] = res[key] ?? [];
+      items.push(...pageItems);
+      const match = found ? pageItems.find(found) : undefined;
+      if (match !== undefined) return { items, match };
+      pageToken = res.next_page_token || undefined;
+      if (pageToken === undefined) return { items };
+      if (tokens.has(pageToken)) break;
+      tokens.add(pageToken);
+    }
+    // Retryable: a partial list must never pass for the whole one.
+    throw new KeapApiError('server', spec.operation, `Keap ${spec.operation} did not reach its last page`);
+  }
+
   // Contacts
 
+  /**
+   * The first contact Keap's email filter matches, on whichever page it is. The filter is the match:
+   * emails compare case-insensitively, as Keap's filter does and as Sales Sync stores them.
+   */
   async findContactByEmail(email: string): Promise<KeapContact | undefined> {
-    const res = await this.request<{ contacts?: KeapContact[] }>({
-      operation: 'listContacts',
-      method: 'GET',
-      path: '/contacts',
-      query: {
-        filter: filter({ email }),
-        fields: 'given_name,family_name,email_addresses,phone_numbers,addresses,tag_ids',
-        page_size: 5,
+    const { match } = await this.scanPages<'contacts', KeapContact>(
+      {
+        operation: 'listContacts',
+        method: 'GET',
+        path: '/contacts',
+        query: {
+          filter: filter({ email }),
+          fields: 'given_name,family_name,email_addresses,phone_numbers,addresses,tag_ids',
+          page_size: 5,
+        },
       },
-    });
-    return res.contacts?.[0];
+      'contacts',
+      () => true,
+    );
+    return match;
   }
 
   /** With `duplicateOption`, Keap updates the contact that matches instead of creating another. */
@@ -201,7 +247,7 @@ export class KeapClient {
       operation: 'updateContact',
       method: 'PATCH',
       path: `/contacts/${encodeURIComponent(id)}`,
-      query: { update_mask: mask.join(',') },
+      query: { update_mask: mask },
       body: contact,
     });
   }
@@ -209,14 +255,13 @@ export class KeapClient {
   // Products
 
   async findProductBySku(sku: string): Promise<KeapProduct | undefined> {
-    const res = await this.request<{ products?: KeapProduct[] }>({
-      operation: 'listProducts',
-      method: 'GET',
-      path: '/products',
-      query: { filter: filter({ sku }), page_size: 5 },
-    });
-    // The filter matches case-insensitively; an exact SKU match is what identifies our product.
-    return res.products?.find((p) => p.sku === sku);
+    // The filter matches case-insensitively; an exact SKU match, on any page, is what identifies our product.
+    const { match } = await this.scanPages<'products', KeapProduct>(
+      { operation: 'listProducts', method: 'GET', path: '/products', query: { filter: filter({ sku }), page_size: 5 } },
+      'products',
+      (p) => p.sku === sku,
+    );
+    return match;
   }
 
   createProduct(product: KeapProductCreate): Promise<KeapProduct> {
@@ -228,7 +273,7 @@ export class KeapClient {
       operation: 'updateProduct',
       method: 'PATCH',
       path: `/products/${encodeURIComponent(id)}`,
-      query: { update_mask: mask.join(',') },
+      query: { update_mask: mask },
       body: product,
     });
   }
@@ -241,20 +286,16 @@ export class KeapClient {
 
   /** Every plan of the product, active or not, across pages. */
   async listSubscriptionPlans(productId: string): Promise<KeapSubscriptionPlan[]> {
-    const plans: KeapSubscriptionPlan[] = [];
-    let pageToken: string | undefined;
-    for (let page = 0; page < 100; page++) {
-      const res = await this.request<{ subscriptions?: KeapSubscriptionPlan[]; next_page_token?: string }>({
+    const { items } = await this.scanPages<'subscriptions', KeapSubscriptionPlan>(
+      {
         operation: 'listSubscriptionPlans',
         method: 'GET',
         path: `/products/${encodeURIComponent(productId)}/subscriptions`,
-        query: { page_size: 1000, page_token: pageToken },
-      });
-      plans.push(...(res.subscriptions ?? []));
-      pageToken = res.next_page_token || undefined;
-      if (!pageToken) break;
-    }
-    return plans;
+        query: { page_size: 1000 },
+      },
+      'subscriptions',
+    );
+    return items;
   }
 
   createSubscriptionPlan(productId: string, plan: KeapSubscriptionPlanWrite): Promise<KeapSubscriptionPlan> {
@@ -277,7 +318,7 @@ export class KeapClient {
       operation: 'updateSubscriptionPlan',
       method: 'PATCH',
       path: `/products/${encodeURIComponent(productId)}/subscriptions/${encodeURIComponent(planId)}`,
-      query: { update_mask: mask.join(',') },
+      query: { update_mask: mask },
       body: plan,
     });
   }
@@ -297,14 +338,18 @@ export class KeapClient {
     });
   }
 
+  /** Every order, on every page, that Keap's filter on the custom field matches (case-insensitively, as Keap's does). */
   async findOrdersByField(fieldName: string, value: string): Promise<KeapOrder[]> {
-    const res = await this.request<{ orders?: KeapOrder[] }>({
-      operation: 'listOrders',
-      method: 'GET',
-      path: '/orders',
-      query: { filter: filter({ [fieldName]: value }), page_size: 10 },
-    });
-    return res.orders ?? [];
+    const { items } = await this.scanPages<'orders', KeapOrder>(
+      {
+        operation: 'listOrders',
+        method: 'GET',
+        path: '/orders',
+        query: { filter: filter({ [fieldName]: value }), page_size: 10 },
+      },
+      'orders',
+    );
+    return items;
   }
 
   createOrder(order: KeapOrderCreate): Promise<KeapOrder> {
@@ -325,25 +370,25 @@ export class KeapClient {
     });
   }
 
+  /** Every payment of the order, on every page (Keap's default page size; a plan may have more). */
   async listOrderPayments(orderId: string): Promise<KeapInvoiceOrderPayment[]> {
-    const res = await this.request<{ invoice_order_payments?: KeapInvoiceOrderPayment[] }>({
-      operation: 'listOrderPayments',
-      method: 'GET',
-      path: `/orders/${encodeURIComponent(orderId)}/payments`,
-    });
-    return res.invoice_order_payments ?? [];
+    const { items } = await this.scanPages<'invoice_order_payments', KeapInvoiceOrderPayment>(
+      { operation: 'listOrderPayments', method: 'GET', path: `/orders/${encodeURIComponent(orderId)}/payments` },
+      'invoice_order_payments',
+    );
+    return items;
   }
 
   // Tags and notes
 
+  /** The tag named exactly `name`, on whichever page it is (the filter ignores case, and names repeat across categories). */
   async findTagByName(name: string): Promise<KeapTag | undefined> {
-    const res = await this.request<{ tags?: KeapTag[] }>({
-      operation: 'listTags',
-      method: 'GET',
-      path: '/tags',
-      query: { filter: filter({ name }) },
-    });
-    return res.tags?.find((t) => t.name === name);
+    const { match } = await this.scanPages<'tags', KeapTag>(
+      { operation: 'listTags', method: 'GET', path: '/tags', query: { filter: filter({ name }) } },
+      'tags',
+      (t) => t.name === name,
+    );
+    return match;
   }
 
   createTag(name: string, description?: string): Promise<KeapTag> {

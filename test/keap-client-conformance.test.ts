@@ -182,6 +182,9 @@ describe('our Keap client conforms to Keap’s v2 spec', function () {
     ]) {
       assert.ok(operations.has(op), `the client never called ${op}`);
     }
+    // update_mask goes in the spec's exploded form, one parameter per field.
+    const masks = exchanges.filter((ex) => ex.query.update_mask !== undefined).map((ex) => ex.query.update_mask);
+    assert.deepEqual(masks, ['given_name', ['price', 'name'], ['cycle_type', 'plan_price']]);
     const problems = exchanges.flatMap((ex) => validateExchange(ex, spec));
     assert.deepEqual(problems, []);
   });

@@ -43,3 +43,36 @@ describe('money: minor units ↔ Keap decimals', () => {
     assert.equal(formatMoney(500, 'JPY'), '¥500');
   });
 });
+
+describe('money: minor units are Stripe’s, not Intl’s display digits', () => {
+  // Amounts as Stripe sends them (minor units), what Keap's decimal writes must carry, and how people read
+  // them. Intl shows HUF, ISK, IDR, COP and PKR without decimals, yet Stripe counts them in hundredths.
+  const NBSP = '\u00a0';
+  const cases: { currency: string; exponent: number; minor: number; decimal: number; formatted: string }[] = [
+    { currency: 'USD', exponent: 2, minor: 4900, decimal: 49, formatted: '$49.00' },
+    { currency: 'JPY', exponent: 0, minor: 500, decimal: 500, formatted: '¥500' },
+    { currency: 'KRW', exponent: 0, minor: 15000, decimal: 15000, formatted: '₩15,000' },
+    { currency: 'KWD', exponent: 3, minor: 1234, decimal: 1.234, formatted: `KWD${NBSP}1.234` },
+    { currency: 'BHD', exponent: 3, minor: 5250, decimal: 5.25, formatted: `BHD${NBSP}5.250` },
+    { currency: 'HUF', exponent: 2, minor: 1_000_000, decimal: 10000, formatted: `HUF${NBSP}10,000` },
+    { currency: 'HUF', exponent: 2, minor: 1050, decimal: 10.5, formatted: `HUF${NBSP}10.50` },
+    { currency: 'TWD', exponent: 2, minor: 29900, decimal: 299, formatted: 'NT$299.00' },
+    { currency: 'ISK', exponent: 2, minor: 50000, decimal: 500, formatted: `ISK${NBSP}500` },
+    { currency: 'UGX', exponent: 0, minor: 5000, decimal: 5000, formatted: `UGX${NBSP}5,000` },
+    { currency: 'IDR', exponent: 2, minor: 15_000_000, decimal: 150000, formatted: `IDR${NBSP}150,000` },
+    { currency: 'COP', exponent: 2, minor: 5_000_000, decimal: 50000, formatted: `COP${NBSP}50,000` },
+    { currency: 'PKR', exponent: 2, minor: 250000, decimal: 2500, formatted: `PKR${NBSP}2,500` },
+    { currency: 'CLP', exponent: 0, minor: 9990, decimal: 9990, formatted: `CLP${NBSP}9,990` },
+    { currency: 'VND', exponent: 0, minor: 250000, decimal: 250000, formatted: '₫250,000' },
+  ];
+
+  for (const { currency, exponent, minor, decimal, formatted } of cases) {
+    it(`${currency} ${minor}: exponent ${exponent}, Keap ${decimal}, "${formatted}"`, () => {
+      assert.equal(currencyExponent(currency), exponent);
+      assert.equal(toKeapDecimal(minor, currency), decimal);
+      assert.equal(fromKeapDecimal(decimal, currency), minor);
+      assert.equal(fromKeapDecimal(toKeapDecimal(minor, currency), currency), minor);
+      assert.equal(formatMoney(minor, currency), formatted);
+    });
+  }
+});

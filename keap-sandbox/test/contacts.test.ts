@@ -37,11 +37,15 @@ describe('Keap sandbox', function () {
 
     it('PATCH changes only the fields in update_mask, replacing arrays wholesale', async () => {
       const id = await contact();
-      const res = await call<ContactBody>('PATCH', `/rest/v2/contacts/${id}?update_mask=given_name,phone_numbers`, {
-        given_name: 'Augusta',
-        family_name: 'IGNORED',
-        phone_numbers: [{ number: '+1 555 0100', field: 'PHONE1' }],
-      });
+      const res = await call<ContactBody>(
+        'PATCH',
+        `/rest/v2/contacts/${id}?update_mask=given_name&update_mask=phone_numbers`,
+        {
+          given_name: 'Augusta',
+          family_name: 'IGNORED',
+          phone_numbers: [{ number: '+1 555 0100', field: 'PHONE1' }],
+        },
+      );
       assert.equal(res.status, 200);
       assert.equal(res.body.given_name, 'Augusta');
       assert.equal(res.body.family_name, 'Lovelace');

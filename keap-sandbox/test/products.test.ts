@@ -48,5 +48,24 @@ describe('Keap sandbox', function () {
       assert.equal(res.body.price.amount, 0);
       assert.equal(res.body.name, 'Product SKU-P');
     });
+
+    it('takes update_mask in the spec’s exploded form and rejects a comma-joined one, as a strict Keap does', async () => {
+      const id = await product('SKU-M', 1000);
+      const exploded = await call<ProductBody>(
+        'PATCH',
+        `/rest/v2/products/${id}?update_mask=price&update_mask=short_description`,
+        { price: 1500, short_description: 'Now with a mask', name: 'Ignored' },
+      );
+      assert.equal(exploded.status, 200, JSON.stringify(exploded.body));
+      assert.equal(exploded.body.price.amount, 1500);
+      assert.equal(exploded.body.name, 'Product SKU-M');
+
+      const joined = await call('PATCH', `/rest/v2/products/${id}?update_mask=price,short_description`, {
+        price: 1700,
+        short_description: 'Comma-joined',
+      });
+      assertKeapError(joined, 400, /update_mask/);
+      assert.equal((await call<ProductBody>('GET', `/rest/v2/products/${id}`)).body.price.amount, 1500);
+    });
   });
 });

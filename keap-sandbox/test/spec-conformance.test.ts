@@ -86,7 +86,7 @@ describe('Keap sandbox conforms to the Keap v2 OpenAPI spec', function () {
       `/rest/v2/contacts?${f('email==ada@example.com')}&page_size=10&fields=given_name,email_addresses`,
     );
     await call('GET', `/rest/v2/contacts/${contactId}`);
-    await call('PATCH', `/rest/v2/contacts/${contactId}?update_mask=given_name,family_name`, {
+    await call('PATCH', `/rest/v2/contacts/${contactId}?update_mask=given_name&update_mask=family_name`, {
       given_name: 'Augusta',
       family_name: 'King',
     });
@@ -110,7 +110,7 @@ describe('Keap sandbox conforms to the Keap v2 OpenAPI spec', function () {
     assert.equal((await call('POST', '/rest/v2/products', invalid)).status, 400);
     await call('GET', `/rest/v2/products?${f('sku==COURSE-1')}`);
     await call('GET', `/rest/v2/products/${productId}`);
-    await call('PATCH', `/rest/v2/products/${productId}?update_mask=price,inventory_limit`, {
+    await call('PATCH', `/rest/v2/products/${productId}?update_mask=price&update_mask=inventory_limit`, {
       price: 2999,
       inventory_limit: 5,
     });
@@ -139,11 +139,15 @@ describe('Keap sandbox conforms to the Keap v2 OpenAPI spec', function () {
     );
     await call('GET', '/rest/v2/products/-/subscriptions?order_by=id');
     await call('GET', `/rest/v2/products/${productId}/subscriptions/${planId}`);
-    await call('PATCH', `/rest/v2/products/${productId}/subscriptions/${planId}?update_mask=plan_price,frequency`, {
-      cycle_type: 'MONTHLY',
-      plan_price: 3900,
-      frequency: 3,
-    });
+    await call(
+      'PATCH',
+      `/rest/v2/products/${productId}/subscriptions/${planId}?update_mask=plan_price&update_mask=frequency`,
+      {
+        cycle_type: 'MONTHLY',
+        plan_price: 3900,
+        frequency: 3,
+      },
+    );
     assert.equal((await call('GET', `/rest/v2/products/${productId}/subscriptions/999999`)).status, 404);
     const withPlan = await call('GET', `/rest/v2/products/${productId}`);
     assert.equal((withPlan.body.subscription_plans as unknown[]).length, 1);
@@ -316,7 +320,7 @@ describe('Keap sandbox conforms to the Keap v2 OpenAPI spec', function () {
           operationId: 'updateProduct',
           method: 'PATCH',
           path: '/crm/rest/v2/products/1',
-          query: { update_mask: 'price,colour', verbose: 'yes' },
+          query: { update_mask: ['price', 'colour'], verbose: 'yes' },
           status: 0,
           requestBody: { price: 1 },
         },
@@ -326,10 +330,44 @@ describe('Keap sandbox conforms to the Keap v2 OpenAPI spec', function () {
         query.some((p) => /update_mask=colour/.test(p)),
         query.join('\n'),
       );
+      assert.ok(!query.some((p) => /update_mask=price/.test(p)), query.join('\n'));
       assert.ok(
         query.some((p) => /'verbose' is not declared/.test(p)),
         query.join('\n'),
       );
+    });
+
+    it('reads array query parameters in the form the spec declares', () => {
+      const patch = (query: Record<string, string | string[]>) =>
+        validateExchange(
+          {
+            operationId: 'updateProduct',
+            method: 'PATCH',
+            path: '/crm/rest/v2/products/1',
+            query,
+            status: 0,
+            requestBody: { price: 1, name: 'P' },
+          },
+          spec,
+        );
+      // update_mask declares no style: form, exploded (`update_mask=price&update_mask=name`).
+      assert.deepEqual(patch({ update_mask: ['price', 'name'] }), []);
+      assert.deepEqual(patch({ update_mask: 'price' }), []);
+      assert.match(
+        patch({ update_mask: 'price,name' }).join('\n'),
+        /update_mask=price,name: .*must be equal to one of/,
+      );
+      // listContacts' fields is `explode: false`: one comma-separated value.
+      const list = (query: Record<string, string | string[]>) =>
+        validateExchange(
+          { operationId: 'listContacts', method: 'GET', path: '/crm/rest/v2/contacts', query, status: 0 },
+          spec,
+        );
+      assert.deepEqual(list({ fields: 'given_name,email_addresses' }), []);
+      assert.match(list({ fields: ['given_name', 'email_addresses'] }).join('\n'), /fields.*one comma-separated value/);
+    });
+
+    it('finds the operation by method and path when no operationId is given', () => {
       assert.match(
         validateExchange(
           { method: 'GET', path: '/crm/rest/v2/orders/7', status: 200, responseBody: { id: '7' } },

@@ -49,6 +49,21 @@ export interface RecordedKeapPayment {
 /** Payment states that count towards what the order has been paid. */
 const SETTLED = new Set(['MANUAL_PAID', 'PAYPAL_PAID', 'APPROVED']);
 
+/**
+ * Whether a payment's notes carry our marker for exactly this payment id. Stripe ids are case-sensitive
+ * (in_CaseX and in_casex are two payments), so the marker is compared as written, and as a whole word of
+ * the notes: the marker of one id inside a longer one does not count.
+ */
+function notesMark(note: string | undefined, marker: string): boolean {
+  if (note === undefined) return false;
+  for (let at = note.indexOf(marker); at >= 0; at = note.indexOf(marker, at + 1)) {
+    const before = at === 0 ? ' ' : note.charAt(at - 1);
+    const after = note.charAt(at + marker.length) || ' ';
+    if (/\s/.test(before) && /\s/.test(after)) return true;
+  }
+  return false;
+}
+
 function snapshot(order: KeapOrder, created: boolean): KeapOrderSnapshot {
   return {
     keapOrderId: order.id,
@@ -77,8 +92,27 @@ export class KeapOrders {
   }
 
   /**
+   * The order whose key field holds exactly `key`. Keap's custom-field filter ignores case, so it also
+   * returns another customer's order keyed `CASEX-1` for our `casex-1`: every hit, on every page, is
+   * compared as written, and only an exact one is ours.
+   */
+  private async findByKey(
+    keap: KeapClient,
+    field: { id: string; fieldName: string },
+    key: string,
+  ): Promise<KeapOrder | undefined> {
+    for (const order of await keap.findOrdersByField(field.fieldName, key)) {
+      const listed = order.custom_fields?.find((f) => f.id === field.id);
+      // A listing that leaves the value out is checked on the order itself, never assumed to match.
+      const value = listed ?? (await keap.getOrder(order.id)).custom_fields?.find((f) => f.id === field.id);
+      if (value?.content === key) return order;
+    }
+    return undefined;
+  }
+
+  /**
    * Creates the Keap order with our key in a custom field; with `lookFirst`, returns the order that
-   * already has the key instead.
+   * already has exactly that key instead.
    */
   async create(
     { keap, appKey }: Pick<KeapSession, 'keap' | 'appKey'>,
@@ -88,7 +122,7 @@ export class KeapOrders {
     const field = await this.keyField(appKey, keap);
     if (!field.field_name) throw new Error(`Keap returned the ${ORDER_KEY_FIELD_LABEL} field without a field_name`);
     if (lookFirst) {
-      const [existing] = await keap.findOrdersByField(field.field_name, input.orderKey);
+      const existing = await this.findByKey(keap, { id: field.id, fieldName: field.field_name }, input.orderKey);
       if (existing) return snapshot(existing, false);
     }
     const address = input.shippingAddress;
@@ -146,7 +180,7 @@ export class KeapOrders {
       paidBefore = payments
         .filter((p) => p.pay_status === undefined || SETTLED.has(p.pay_status))
         .reduce((sum, p) => sum + fromKeapDecimal(p.amount ?? 0, input.currency), 0);
-      const earlier = payments.find((p) => p.note?.includes(marker));
+      const earlier = payments.find((p) => notesMark(p.note, marker));
       if (earlier) {
         return {
           keapPaymentId: earlier.payment_id ?? earlier.id ?? '',

@@ -41,6 +41,8 @@ export interface SpecParameter {
   in: 'query' | 'path' | 'header' | 'cookie';
   required: boolean;
   schema: JsonObject;
+  /** OpenAPI's `explode`, defaulted as the spec says (true for the default `form` style of query parameters). */
+  explode: boolean;
 }
 
 export interface SpecOperation {
@@ -201,11 +203,13 @@ export function loadKeapSpec(file = keapSpecPath()): KeapSpec {
       for (const raw of [...shared, ...(Array.isArray(op.parameters) ? op.parameters : [])]) {
         const p = resolveRef(doc, raw);
         if (!isObject(p) || typeof p.name !== 'string') continue;
+        const style = typeof p.style === 'string' ? p.style : p.in === 'query' || p.in === 'cookie' ? 'form' : 'simple';
         parameters.push({
           name: p.name,
           in: p.in as SpecParameter['in'],
           required: p.required === true,
           schema: isObject(p.schema) ? p.schema : {},
+          explode: typeof p.explode === 'boolean' ? p.explode : style === 'form',
         });
       }
       const body = resolveRef(doc, op.requestBody);
@@ -321,25 +325,29 @@ function checkRequest(
   options: ValidateOptions,
   report: (what: string) => void,
 ): void {
-  // Query parameters. Array parameters are read comma-separated or repeated (Keap's Spring binding takes both).
+  // Query parameters. Array parameters in the form the spec declares: exploded (`a=x&a=y`, each value one
+  // item; the default) or, with `explode: false`, one comma-separated value. A form Keap's binding may
+  // also take is still a departure from the spec, and a strict Keap may reject it.
   const queryParams = new Map(op.parameters.filter((p) => p.in === 'query').map((p) => [p.name, p]));
   const seen = new Set<string>();
   for (const [name, value] of queryEntries(exchange.query)) {
-    seen.add(name);
     const param = queryParams.get(name);
     if (!param) {
       report(`query parameter '${name}' is not declared by ${op.operationId}`);
       continue;
     }
     if (param.schema.type === 'array') {
+      if (!param.explode && seen.has(name))
+        report(`query ${name} is repeated; the spec takes one comma-separated value`);
       const items = isObject(param.schema.items) ? param.schema.items : {};
-      for (const item of value.split(',')) {
+      for (const item of param.explode ? [value] : value.split(',')) {
         for (const e of spec.validate(items, coerce(item, items), false)) report(`query ${name}=${item}: ${e}`);
       }
     } else {
       for (const e of spec.validate(param.schema, coerce(value, param.schema), false))
         report(`query ${name}=${value}: ${e}`);
     }
+    seen.add(name);
   }
   for (const p of queryParams.values())
     if (p.required && !seen.has(p.name)) report(`required query parameter '${p.name}' missing`);
