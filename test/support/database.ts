@@ -7,9 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../bench/processes';
 import { Database } from '../../platform/database';
 import { startEmbeddedPostgres } from '../../platform/embedded-postgres';
 import type { EmbeddedPostgresServer } from '../../platform/embedded-postgres';
@@ -21,19 +21,6 @@ interface TestServer {
 
 let starting: Promise<TestServer> | undefined;
 const opened = new Set<Database>();
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 async function startServer(): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'sales-sync-test-postgres-'));
@@ -85,4 +72,16 @@ export async function stopTestDatabases(): Promise<void> {
   const { server, dir } = await pending;
   await server.stop();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** One fresh database opened `count` times, as `count` processes would (each its own pools). */
+export async function sharedTestDatabase(count: number): Promise<Database[]> {
+  const url = await testDatabaseUrl();
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const db = await Database.connect(url, { migrate: false });
+      opened.add(db);
+      return db;
+    }),
+  );
 }
