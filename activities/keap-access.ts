@@ -13,8 +13,10 @@ import type { RefreshOutcome } from '../accounts/workflow/definitions';
 import { KeapClient } from '../keap/client';
 import type { KeapAuth, KeapCallRecord } from '../keap/client';
 import { KeapApiError } from '../keap/errors';
-import { KeapRateLimiters } from '../keap/rate-limiter';
+import type { Database } from '../platform/database';
 import { needsReconnectFailure, toActivityFailure } from './keap-failures';
+import { KeapLedger } from './keap-ledger';
+import { SharedKeapRateLimiter } from './keap-rate-limit';
 
 export interface KeapAccessDeps {
   accounts: AccountStore;
@@ -24,14 +26,18 @@ export interface KeapAccessDeps {
   /** Base URL for accounts that do not set their own. */
   defaultKeapBaseUrl: string;
   keapTimeoutMs: number;
+  /** Shared by every process: the ledger of Keap writes and the per-credential pacing. */
+  db: Database;
   onKeapCall?: (record: KeapCallRecord & { accountId: string }) => void;
 }
 
 export interface KeapSession {
   account: Account;
   keap: KeapClient;
-  /** Identifies the Keap app behind an account, for caches that must not leak across apps. */
+  /** Identifies the Keap app behind an account, for records that must not leak across apps. */
   appKey: string;
+  /** What was written to this Keap app, shared by every process (activities/keap-ledger.ts). */
+  ledger: KeapLedger;
 }
 
 /** Refresh an access token this close to its expiry before using it. */
@@ -41,9 +47,22 @@ const EXPIRY_MARGIN_MS = 60_000;
 const INITIAL_RATE = { apiKey: 10, oauth: 25 } as const;
 
 export class KeapAccess {
-  private readonly limiters = new KeapRateLimiters();
+  private readonly ledger: KeapLedger;
+  /** Per credential; their state is in the database, this only keeps the last pace each wrote. */
+  private readonly limiters = new Map<string, SharedKeapRateLimiter>();
 
-  constructor(private readonly deps: KeapAccessDeps) {}
+  constructor(private readonly deps: KeapAccessDeps) {
+    this.ledger = new KeapLedger(deps.db);
+  }
+
+  private limiter(credentialKey: string, initialPerSecond: number): SharedKeapRateLimiter {
+    let limiter = this.limiters.get(credentialKey);
+    if (!limiter) {
+      limiter = new SharedKeapRateLimiter(this.deps.db, credentialKey, initialPerSecond);
+      this.limiters.set(credentialKey, limiter);
+    }
+    return limiter;
+  }
 
   private async load(accountId: string): Promise<Account> {
     const account = await this.deps.accounts.get(accountId);
@@ -87,7 +106,7 @@ export class KeapAccess {
       keap.type === 'apiKey'
         ? `key:${createHash('sha256').update(keap.apiKey).digest('hex').slice(0, 16)}`
         : `oauth:${accountId}`;
-    const limiter = this.limiters.for(`${credential}@${baseUrl}`, INITIAL_RATE[keap.type]);
+    const limiter = this.limiter(`${credential}@${baseUrl}`, INITIAL_RATE[keap.type]);
     const onKeapCall = this.deps.onKeapCall;
     const context = Context.current();
     const client = new KeapClient(
@@ -100,7 +119,7 @@ export class KeapAccess {
         onCall: onKeapCall ? (record) => onKeapCall({ ...record, accountId }) : undefined,
       },
     );
-    return { account, keap: client, appKey: `${accountId}@${baseUrl}` };
+    return { account, keap: client, appKey: `${accountId}@${baseUrl}`, ledger: this.ledger };
   }
 
   /** A 401: an OAuth token is refreshed (once); an API key is marked broken, so orders wait for a reconnect. */

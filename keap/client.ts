@@ -41,7 +41,7 @@ export interface KeapCallRecord {
   durationMs: number;
 }
 
-/** Paces calls per credential (keap/rate-limiter.ts). */
+/** Paces calls per credential (keap/pacing.ts reads the pace; activities/keap-rate-limit.ts shares it across processes). */
 export interface KeapCallLimiter {
   acquire(signal?: AbortSignal): Promise<void>;
   observe(status: number, headers: Headers, retryAfterMs?: number): void;

@@ -1,7 +1,7 @@
 /**
  * Keap's rate-limit response headers (`x-keap-product-{throttle,quota}-*`). Owns the one parser of
  * their `-time-unit` values, shared by the 429 wait (errors.ts) and the client-side pacing
- * (rate-limiter.ts), so the two can never read a unit differently.
+ * (pacing.ts), so the two can never read a unit differently.
  */
 
 const UNIT_MS = new Map<string, number>([

@@ -109,7 +109,12 @@ export class Database implements Sql {
     const key = lockKey(name).toString();
     let broken = false;
     try {
-      await client.query('SELECT pg_advisory_lock($1::bigint)', [key]);
+      try {
+        await client.query('SELECT pg_advisory_lock($1::bigint)', [key]);
+      } catch (error) {
+        broken = true;
+        throw error;
+      }
       try {
         return await work(txSql(client));
       } finally {
@@ -117,9 +122,6 @@ export class Database implements Sql {
           broken = true;
         });
       }
-    } catch (error) {
-      broken = true;
-      throw error;
     } finally {
       // A connection whose state is in doubt is closed, which releases any lock it still holds.
       client.release(broken);

@@ -1,9 +1,11 @@
 import { strict as assert } from 'node:assert';
+import { KeapLedger } from '../activities/keap-ledger';
 import { contactChanges, newContact, syncKeapContact } from '../orders/activities/contacts';
 import { KeapClient } from '../keap/client';
 import { startKeapSandbox, type KeapSandbox } from '../keap-sandbox';
 import type { Customer } from '../orders/order-schema';
 import type { KeapContact } from '../keap/types';
+import { sharedTestDatabase } from './support/database';
 
 const customer: Customer = {
   email: 'ada@example.com',
@@ -75,10 +77,11 @@ describe('contact find-or-create against the Keap sandbox', () => {
   });
   after(() => sandbox.close());
 
-  it('gives a repeat customer whose orders arrive together one contact, not one per order', async () => {
-    const session = { keap, appKey: 'app-1' };
+  it('gives a repeat customer whose orders arrive together on five worker processes one contact', async () => {
+    // Five processes: each its own pools on one database, nothing shared in memory.
+    const sessions = (await sharedTestDatabase(5)).map((db) => ({ keap, appKey: 'app-1', ledger: new KeapLedger(db) }));
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => syncKeapContact(session, { ...customer, email: 'Repeat@Example.com' })),
+      sessions.map((session) => syncKeapContact(session, { ...customer, email: 'Repeat@Example.com' })),
     );
     assert.equal(new Set(results.map((r) => r.contactId)).size, 1);
     assert.deepEqual(results.map((r) => r.action).sort(), [

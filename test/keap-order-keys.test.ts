@@ -5,12 +5,20 @@
  */
 import { strict as assert } from 'node:assert';
 import type { Account } from '../accounts/account';
+import { KeapLedger } from '../activities/keap-ledger';
 import { KeapOrders } from '../orders/activities/keap-orders';
 import { keapOrderKey } from '../orders/order';
 import { KeapClient } from '../keap/client';
+import { testDatabase } from './support/database';
 import { type KeapSandbox, startKeapSandbox } from '../keap-sandbox';
 
 describe('Keap look-before-write compares our keys exactly', function () {
+  /**
+   * A session whose ledger has no record of anything (a fresh database), as for a write made before
+   * the ledger existed: every write that may repeat an earlier one looks in Keap, which is what these
+   * tests are about.
+   */
+  const lookingSession = async () => ({ keap, appKey: 'app', ledger: new KeapLedger(await testDatabase()) });
   this.timeout(20_000);
   let sandbox: KeapSandbox;
   let keap: KeapClient;
@@ -51,8 +59,7 @@ describe('Keap look-before-write compares our keys exactly', function () {
 
   it('does not take another order whose key differs only in case, and finds its own among such hits', async () => {
     const orders = new KeapOrders();
-    const session = { keap, appKey: 'app' };
-    const theirs = await orders.create(session, await orderInput('CASEX-1', 'them@example.com'), true);
+    const theirs = await orders.create(await lookingSession(), await orderInput('CASEX-1', 'them@example.com'), true);
     assert.equal(theirs.created, true);
 
     // Keap's custom-field filter matches CASEX-1 for casex-1, as the sandbox's does.
@@ -64,29 +71,37 @@ describe('Keap look-before-write compares our keys exactly', function () {
       [theirs.keapOrderId],
     );
 
-    const mine = await orders.create(session, mineInput, true);
+    const mine = await orders.create(await lookingSession(), mineInput, true);
     assert.equal(mine.created, true, 'casex-1 is a new order, not CASEX-1');
     assert.notEqual(mine.keapOrderId, theirs.keapOrderId);
 
     // A retry of casex-1 finds its own order, though CASEX-1 is listed first.
-    const retry = await orders.create(session, mineInput, true);
+    const retry = await orders.create(await lookingSession(), mineInput, true);
     assert.deepEqual([retry.keapOrderId, retry.created], [mine.keapOrderId, false]);
-    const retryTheirs = await orders.create(session, await orderInput('CASEX-1', 'them@example.com'), true);
+    const retryTheirs = await orders.create(
+      await lookingSession(),
+      await orderInput('CASEX-1', 'them@example.com'),
+      true,
+    );
     assert.deepEqual([retryTheirs.keapOrderId, retryTheirs.created], [theirs.keapOrderId, false]);
   });
 
   it('does not take a payment whose Stripe id differs only in case', async () => {
     const orders = new KeapOrders();
-    const order = await orders.create({ keap, appKey: 'app' }, await orderInput('pay-1', 'pay@example.com'), false);
+    const order = await orders.create(await lookingSession(), await orderInput('pay-1', 'pay@example.com'), false);
     const payment = (id: string) => ({
       keapOrderId: order.keapOrderId,
       currency: 'USD',
       payment: { id, amount: 500, paidAt: '2026-11-21T10:00:00Z' },
     });
-    assert.equal((await orders.recordPayment({ keap, account }, payment('in_CaseX'), false)).alreadyRecorded, false);
-    const other = await orders.recordPayment({ keap, account }, payment('in_casex'), true);
+    assert.equal(
+      (await orders.recordPayment({ ...(await lookingSession()), account }, payment('in_CaseX'), false))
+        .alreadyRecorded,
+      false,
+    );
+    const other = await orders.recordPayment({ ...(await lookingSession()), account }, payment('in_casex'), true);
     assert.equal(other.alreadyRecorded, false, 'in_casex is another payment than in_CaseX');
-    const retry = await orders.recordPayment({ keap, account }, payment('in_casex'), true);
+    const retry = await orders.recordPayment({ ...(await lookingSession()), account }, payment('in_casex'), true);
     assert.deepEqual([retry.keapPaymentId, retry.alreadyRecorded], [other.keapPaymentId, true]);
     assert.equal((await keap.listOrderPayments(order.keapOrderId)).length, 2);
   });

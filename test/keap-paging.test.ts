@@ -6,12 +6,20 @@
  */
 import { strict as assert } from 'node:assert';
 import type { Account } from '../accounts/account';
+import { KeapLedger } from '../activities/keap-ledger';
 import { KeapOrders } from '../orders/activities/keap-orders';
 import { keapPaymentMarker } from '../orders/order';
 import { KeapClient } from '../keap/client';
+import { testDatabase } from './support/database';
 import { type KeapSandbox, type SandboxExchange, startKeapSandbox } from '../keap-sandbox';
 
 describe('Keap lists are read to their last page', function () {
+  /**
+   * A session whose ledger has no record of anything (a fresh database), as for a write made before
+   * the ledger existed: every write that may repeat an earlier one looks in Keap, which is what these
+   * tests are about.
+   */
+  const lookingSession = async () => ({ keap, appKey: 'app', ledger: new KeapLedger(await testDatabase()) });
   this.timeout(20_000);
   let sandbox: KeapSandbox;
   let keap: KeapClient;
@@ -54,7 +62,7 @@ describe('Keap lists are read to their last page', function () {
     const orders = new KeapOrders();
     for (let n = 1; n <= 60; n++) {
       await orders.recordPayment(
-        { keap, account },
+        { ...(await lookingSession()), account },
         {
           keapOrderId: order.id,
           currency: 'USD',
@@ -72,7 +80,7 @@ describe('Keap lists are read to their last page', function () {
 
     // The retry of #55 looks first, finds it on the second page and writes nothing.
     const retry = await orders.recordPayment(
-      { keap, account },
+      { ...(await lookingSession()), account },
       { keapOrderId: order.id, currency: 'USD', payment: { id: 'in_55', amount: 100, paidAt: '2026-11-21T10:00:00Z' } },
       true,
     );

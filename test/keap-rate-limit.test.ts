@@ -1,18 +1,22 @@
 /**
- * Throttling done right: under a Keap limit of 10 requests/s, a burst of calls through our client
- * paces itself from Keap's headers and is (almost) never answered 429; without the limiter, the
- * same burst is (the control that shows the test can fail).
+ * Throttling done right, across processes: under a Keap limit of 10 requests/s, calls through our
+ * client pace themselves from Keap's headers and are never answered 429, also when three worker
+ * processes share one Keap key (their pacing lives in the database, not in any one process). The
+ * controls show the tests can fail: no limiter, or three limiters that do not share their state.
  */
 import { strict as assert } from 'node:assert';
+import { SharedKeapRateLimiter } from '../activities/keap-rate-limit';
 import { KeapClient } from '../keap/client';
 import { retryDelayFromHeaders } from '../keap/errors';
+import { paceFromResponse } from '../keap/pacing';
 import { timeUnitMs } from '../keap/rate-headers';
-import { KeapRateLimiter } from '../keap/rate-limiter';
 import { startKeapSandbox } from '../keap-sandbox';
 import type { KeapSandbox } from '../keap-sandbox';
+import type { Database } from '../platform/database';
+import { sharedTestDatabase, testDatabase } from './support/database';
 
 describe('Keap rate limiting', function () {
-  this.timeout(30_000);
+  this.timeout(60_000);
   let sandbox: KeapSandbox;
 
   beforeEach(async () => {
@@ -20,12 +24,19 @@ describe('Keap rate limiting', function () {
   });
   afterEach(() => sandbox.close());
 
+  function keapClient(limiter?: SharedKeapRateLimiter): KeapClient {
+    return new KeapClient({ baseUrl: sandbox.url, auth: { type: 'apiKey', apiKey: sandbox.apiKey } }, { limiter });
+  }
+
+  /** `calls` lookups spread over the clients at once; what Keap said and how long it took. */
   async function burst(
-    client: KeapClient,
+    clients: KeapClient[],
     calls: number,
   ): Promise<{ ok: number; throttled: number; elapsedMs: number }> {
     const started = Date.now();
-    const results = await Promise.allSettled(Array.from({ length: calls }, () => client.findTagByName('x')));
+    const results = await Promise.allSettled(
+      Array.from({ length: calls }, (_, i) => clients[i % clients.length]!.findTagByName('x')),
+    );
     return {
       ok: results.filter((r) => r.status === 'fulfilled').length,
       throttled: sandbox.stats().throttled.total,
@@ -33,32 +44,44 @@ describe('Keap rate limiting', function () {
     };
   }
 
+  /** A worker process's view: its own pool on the database, its own limiter object. */
+  function processLimiter(db: Database, perSecond = 50): SharedKeapRateLimiter {
+    return new SharedKeapRateLimiter(db, 'key:test@sandbox', perSecond);
+  }
+
   it('paces a burst of 40 calls under 10/s from the headers: no 429, never faster than the limit', async () => {
     // Starts believing 50/s: the first response's headers teach it Keap's real 10/s.
-    const limiter = new KeapRateLimiter({ initialPerSecond: 50 });
-    const client = new KeapClient(
-      { baseUrl: sandbox.url, auth: { type: 'apiKey', apiKey: sandbox.apiKey } },
-      { limiter },
-    );
+    const client = keapClient(processLimiter(await testDatabase()));
     await client.findTagByName('warm-up');
-    const { ok, throttled, elapsedMs } = await burst(client, 40);
+    const { ok, throttled, elapsedMs } = await burst([client], 40);
     assert.equal(ok, 40);
     assert.equal(throttled, 0);
-    assert.ok(limiter.perSecond <= 10, `learned ${limiter.perSecond}/s`);
     // 40 calls at ≤ 10/s cannot finish in under ~3.8 s (a lower bound: it holds however loaded the machine is).
     assert.ok(elapsedMs >= 3_500, `took ${elapsedMs} ms`);
   });
 
   it('without the limiter the same burst is throttled (control)', async () => {
-    const client = new KeapClient({ baseUrl: sandbox.url, auth: { type: 'apiKey', apiKey: sandbox.apiKey } });
-    const { throttled } = await burst(client, 40);
+    const { throttled } = await burst([keapClient()], 40);
     assert.ok(throttled > 0);
   });
 
-  it('pauses for the window when Keap reports nothing available, and after a 429', () => {
-    let now = 1_000_000;
-    const limiter = new KeapRateLimiter({ initialPerSecond: 10, now: () => now });
-    limiter.observe(
+  it("three worker processes on one Keap key share its 10/s: 60 calls, no 429, at the key's pace", async () => {
+    const workers = (await sharedTestDatabase(3)).map((db) => keapClient(processLimiter(db, 10)));
+    const { ok, throttled, elapsedMs } = await burst(workers, 60);
+    assert.equal(ok, 60);
+    assert.equal(throttled, 0, `${throttled} calls answered 429`);
+    assert.ok(elapsedMs >= 5_500, `took ${elapsedMs} ms`);
+  });
+
+  it('three limiters that do not share their state send three times the rate and meet 429s (control)', async () => {
+    const workers = await Promise.all([1, 2, 3].map(async () => keapClient(processLimiter(await testDatabase(), 10))));
+    const { throttled } = await burst(workers, 60);
+    assert.ok(throttled > 0);
+  });
+
+  it('reads a pause for the window when Keap reports nothing available, after a 429, and for a spent quota', () => {
+    const now = 1_000_000;
+    const window = paceFromResponse(
       200,
       new Headers({
         'x-keap-product-throttle-limit': '240',
@@ -66,27 +89,30 @@ describe('Keap rate limiting', function () {
         'x-keap-product-throttle-time-unit': 'minute',
         'x-keap-product-throttle-available': '0',
       }),
+      undefined,
+      now,
+      0.95,
     );
-    assert.ok(Math.abs(limiter.perSecond - (240 * 0.95) / 60) < 1e-9);
-    const waits: number[] = [];
-    const paced = new KeapRateLimiter({
-      initialPerSecond: 10,
-      now: () => now,
-      sleep: (ms) => {
-        waits.push(ms);
-        return Promise.resolve();
-      },
+    assert.ok(Math.abs(1000 / (window.spacingMs ?? 0) - (240 * 0.95) / 60) < 1e-9);
+    assert.equal(window.pauseUntil, now + 60_000);
+    assert.equal(paceFromResponse(429, new Headers(), 2_000, now, 0.95).pauseUntil, now + 2_000);
+    const quota = new Headers({
+      'x-keap-product-quota-available': '0',
+      'x-keap-product-quota-expiry-time': String(now + 60_000),
     });
-    paced.observe(429, new Headers(), 2_000);
-    void paced.acquire();
-    assert.deepEqual(waits, [2_000]);
-    now += 5_000;
-    paced.observe(
-      200,
-      new Headers({ 'x-keap-product-quota-available': '0', 'x-keap-product-quota-expiry-time': String(now + 60_000) }),
-    );
-    void paced.acquire();
-    assert.equal(waits[1], 60_000);
+    assert.equal(paceFromResponse(200, quota, undefined, now, 0.95).pauseUntil, now + 60_000);
+  });
+
+  it('holds every process back after a 429 one of them saw', async () => {
+    const [one, two] = await sharedTestDatabase(2);
+    const first = processLimiter(one!, 10);
+    const second = processLimiter(two!, 10);
+    await first.acquire();
+    first.observe(429, new Headers(), 1_500);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the pause is written in the background
+    const started = Date.now();
+    await second.acquire();
+    assert.ok(Date.now() - started >= 1_200, `waited ${Date.now() - started} ms`);
   });
 });
 
@@ -123,9 +149,8 @@ describe("Keap's header time units (one parser for the 429 wait and the pacing)"
     for (const unit of ['Seconds', 'minute', 'HOURS']) {
       const windowMs = 2 * (timeUnitMs(unit) ?? Number.NaN);
       assert.equal(retryDelayFromHeaders(throttle(unit)), windowMs, `429 wait, unit ${unit}`);
-      const limiter = new KeapRateLimiter({ initialPerSecond: 10, now: () => 0 });
-      limiter.observe(200, throttle(unit));
-      assert.ok(Math.abs(limiter.perSecond - (10 * 0.95 * 1000) / windowMs) < 1e-9, `pacing, unit ${unit}`);
+      const { spacingMs } = paceFromResponse(200, throttle(unit), undefined, 0, 0.95);
+      assert.ok(Math.abs(1000 / (spacingMs ?? 0) - (10 * 0.95 * 1000) / windowMs) < 1e-9, `pacing, unit ${unit}`);
     }
   });
 });

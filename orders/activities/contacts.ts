@@ -1,6 +1,5 @@
 import type { Address, Customer } from '../order-schema';
 import type { KeapAddress, KeapContact, KeapContactField, KeapContactWrite, KeapPhoneNumber } from '../../keap/types';
-import { KeyedSerializer } from '../../activities/keyed-serializer';
 import type { KeapAccess, KeapSession } from '../../activities/keap-access';
 
 export interface SyncContactInput {
@@ -81,25 +80,23 @@ export function newContact(customer: Customer): KeapContactWrite {
   };
 }
 
-// One find-or-create at a time per Keap app and email in this worker.
-const contactWrites = new KeyedSerializer();
-
 /**
- * Finds the contact by email, then creates it or patches only what changed. Safe to retry. A repeat
- * customer's orders arriving together are serialised here, so they find one contact rather than
- * create two; the create also asks Keap to match by email (duplicate_option), which covers the same
- * race between two worker processes, at the price that Keap then overwrites the other order's
- * contact fields with this order's.
+ * Finds the contact by email, then creates it or patches only what changed. Safe to retry. One
+ * find-or-create at a time per Keap app and email across every process (the ledger's lock), so a
+ * repeat customer's orders arriving together find one contact rather than create two; the create
+ * also asks Keap to match by email (duplicate_option), for contacts made outside Sales Sync.
  */
 export function syncKeapContact(
-  session: Pick<KeapSession, 'keap' | 'appKey'>,
+  session: Pick<KeapSession, 'keap' | 'appKey' | 'ledger'>,
   customer: Customer,
 ): Promise<SyncContactResult> {
-  const { keap } = session;
-  return contactWrites.run(`${session.appKey}\n${customer.email.toLowerCase()}`, async () => {
+  const { keap, appKey, ledger } = session;
+  return ledger.exclusive(appKey, 'contact', customer.email.toLowerCase(), async (record) => {
     const existing = await keap.findContactByEmail(customer.email);
     if (!existing) {
+      await record.pending();
       const created = await keap.createContact(newContact(customer), { duplicateOption: 'Email' });
+      await record.written(created.id);
       return { contactId: created.id, action: 'created' };
     }
     const { body, mask } = contactChanges(existing, customer);

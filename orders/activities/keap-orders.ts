@@ -5,8 +5,9 @@ import type { KeapClient } from '../../keap/client';
 import type { KeapCustomFieldMetaData, KeapOrder } from '../../keap/types';
 import type { KeapAccess, KeapSession } from '../../activities/keap-access';
 import type { KeapOrderSnapshot } from '../workflow/definitions';
-import { PromiseCache } from '../../activities/promise-cache';
 import { mayHaveWrittenBefore } from '../../activities/keap-access';
+import type { KeapRecord } from '../../activities/keap-ledger';
+import { KeapApiError } from '../../keap/errors';
 
 /** Label of the order custom field that holds our idempotency key; created on first use. */
 export const ORDER_KEY_FIELD_LABEL = 'Sales Sync Order Key';
@@ -79,15 +80,36 @@ function snapshot(order: KeapOrder, created: boolean): KeapOrderSnapshot {
  * marker in a payment's notes). The caller says when no earlier write can exist, and only then is
  * the lookup skipped.
  */
-export class KeapOrders {
-  // The order custom field holding our key: found (or created once) per Keap app, then remembered.
-  private readonly keyFields = new PromiseCache<KeapCustomFieldMetaData>();
+type LedgerSession = Pick<KeapSession, 'keap' | 'appKey' | 'ledger'>;
 
-  private keyField(appKey: string, keap: KeapClient): Promise<KeapCustomFieldMetaData> {
-    return this.keyFields.get(appKey, async () => {
+/** The order key field as the ledger keeps it (its Keap id, and the field_name Keap filters by). */
+function keyFieldFrom(record: KeapRecord | undefined): { id: string; fieldName: string } | undefined {
+  const fieldName = record?.detail?.fieldName;
+  return record?.state === 'written' && record.keapId && typeof fieldName === 'string'
+    ? { id: record.keapId, fieldName }
+    : undefined;
+}
+
+export class KeapOrders {
+  /**
+   * The order custom field holding our key: found, or created once per Keap app across every
+   * process (the ledger's lock and record), then read from the ledger without a Keap call.
+   */
+  private async keyField({ keap, appKey, ledger }: LedgerSession): Promise<{ id: string; fieldName: string }> {
+    const known = keyFieldFrom(await ledger.get(appKey, 'order-key-field', ORDER_KEY_FIELD_LABEL));
+    if (known) return known;
+    return ledger.exclusive(appKey, 'order-key-field', ORDER_KEY_FIELD_LABEL, async (record) => {
+      const recorded = keyFieldFrom(record.prior);
+      if (recorded) return recorded;
       const model = await keap.getOrderModel();
-      const existing = model.custom_fields?.find((f) => f.label === ORDER_KEY_FIELD_LABEL && f.field_name);
-      return existing ?? (await keap.createOrderCustomField(ORDER_KEY_FIELD_LABEL, 'TEXT'));
+      let field = model.custom_fields?.find((f) => f.label === ORDER_KEY_FIELD_LABEL && f.field_name);
+      if (!field) {
+        await record.pending();
+        field = await keap.createOrderCustomField(ORDER_KEY_FIELD_LABEL, 'TEXT');
+      }
+      if (!field.field_name) throw new Error(`Keap returned the ${ORDER_KEY_FIELD_LABEL} field without a field_name`);
+      await record.written(field.id, { fieldName: field.field_name });
+      return { id: field.id, fieldName: field.field_name };
     });
   }
 
@@ -111,55 +133,70 @@ export class KeapOrders {
   }
 
   /**
-   * Creates the Keap order with our key in a custom field; with `lookFirst`, returns the order that
-   * already has exactly that key instead.
+   * Creates the Keap order with our key in a custom field, exactly once per key across processes and
+   * workflows (the ledger): an order the ledger knows is returned without a Keap call; one an
+   * earlier try may have written (`lookFirst`, or a pending record) is looked for by its key first.
    */
   async create(
-    { keap, appKey }: Pick<KeapSession, 'keap' | 'appKey'>,
+    session: LedgerSession,
     input: Omit<CreateKeapOrderInput, 'accountId'>,
     lookFirst: boolean,
   ): Promise<KeapOrderSnapshot> {
-    const field = await this.keyField(appKey, keap);
-    if (!field.field_name) throw new Error(`Keap returned the ${ORDER_KEY_FIELD_LABEL} field without a field_name`);
-    if (lookFirst) {
-      const existing = await this.findByKey(keap, { id: field.id, fieldName: field.field_name }, input.orderKey);
-      if (existing) return snapshot(existing, false);
-    }
-    const address = input.shippingAddress;
-    try {
-      const order = await keap.createOrder({
-        contact_id: input.contactId,
-        order_time: input.orderTime,
-        order_title: input.title,
-        order_type: 'ONLINE',
-        order_items: input.items.map((item) => ({
-          product_id: item.productId,
-          name: item.name,
-          quantity: item.quantity,
-          price_per_unit: toKeapDecimal(item.unitAmount, input.currency),
-          item_type: 'PRODUCT',
-        })),
-        custom_fields: [{ id: field.id, content: input.orderKey }],
-        shipping_address: address
-          ? {
-              line1: address.line1,
-              line2: address.line2,
-              locality: address.city,
-              region: address.region,
-              zip_code: address.postalCode,
-              country_code: address.country,
-              first_name: input.recipient?.firstName,
-              last_name: input.recipient?.lastName,
-              phone: input.recipient?.phone,
-            }
-          : undefined,
-      });
-      return snapshot(order, true);
-    } catch (error) {
-      // A merchant may have deleted the key field; look it up afresh next attempt.
-      this.keyFields.forget(appKey);
-      throw error;
-    }
+    const { keap, appKey, ledger } = session;
+    const field = await this.keyField(session);
+    return ledger.exclusive(appKey, 'order', input.orderKey, async (record) => {
+      const { prior } = record;
+      if (prior?.state === 'written' && prior.keapId) {
+        const total = typeof prior.detail?.total === 'number' ? prior.detail.total : 0;
+        return { keapOrderId: prior.keapId, total, totalPaid: 0, created: false };
+      }
+      if (lookFirst || prior) {
+        const existing = await this.findByKey(keap, field, input.orderKey);
+        if (existing) {
+          await record.written(existing.id, { total: existing.total?.amount ?? 0 });
+          return snapshot(existing, false);
+        }
+      }
+      await record.pending();
+      const address = input.shippingAddress;
+      try {
+        const order = await keap.createOrder({
+          contact_id: input.contactId,
+          order_time: input.orderTime,
+          order_title: input.title,
+          order_type: 'ONLINE',
+          order_items: input.items.map((item) => ({
+            product_id: item.productId,
+            name: item.name,
+            quantity: item.quantity,
+            price_per_unit: toKeapDecimal(item.unitAmount, input.currency),
+            item_type: 'PRODUCT',
+          })),
+          custom_fields: [{ id: field.id, content: input.orderKey }],
+          shipping_address: address
+            ? {
+                line1: address.line1,
+                line2: address.line2,
+                locality: address.city,
+                region: address.region,
+                zip_code: address.postalCode,
+                country_code: address.country,
+                first_name: input.recipient?.firstName,
+                last_name: input.recipient?.lastName,
+                phone: input.recipient?.phone,
+              }
+            : undefined,
+        });
+        await record.written(order.id, { total: order.total?.amount ?? 0 });
+        return snapshot(order, true);
+      } catch (error) {
+        // A rejection may mean the merchant deleted the key field: look it up afresh next time.
+        if (error instanceof KeapApiError && !error.retryable) {
+          await ledger.forget(appKey, 'order-key-field', ORDER_KEY_FIELD_LABEL);
+        }
+        throw error;
+      }
+    });
   }
 
   /**
@@ -169,40 +206,46 @@ export class KeapOrders {
    * looked for (and Keap's paid total read) before writing.
    */
   async recordPayment(
-    { keap, account }: Pick<KeapSession, 'keap' | 'account'>,
+    { keap, account, appKey, ledger }: Pick<KeapSession, 'keap' | 'account' | 'appKey' | 'ledger'>,
     input: Pick<RecordKeapPaymentInput, 'keapOrderId' | 'currency' | 'payment'>,
     lookFirst: boolean,
   ): Promise<RecordedKeapPayment> {
     const marker = keapPaymentMarker(input.payment.id);
-    let paidBefore: number | undefined;
-    if (lookFirst) {
-      const payments = await keap.listOrderPayments(input.keapOrderId);
-      paidBefore = payments
-        .filter((p) => p.pay_status === undefined || SETTLED.has(p.pay_status))
-        .reduce((sum, p) => sum + fromKeapDecimal(p.amount ?? 0, input.currency), 0);
-      const earlier = payments.find((p) => notesMark(p.note, marker));
-      if (earlier) {
-        return {
-          keapPaymentId: earlier.payment_id ?? earlier.id ?? '',
-          alreadyRecorded: true,
-          totalPaidAfter: paidBefore,
-        };
+    const key = `${input.keapOrderId}/${input.payment.id}`;
+    return ledger.exclusive(appKey, 'payment', key, async (record) => {
+      const { prior } = record;
+      if (prior?.state === 'written' && prior.keapId) return { keapPaymentId: prior.keapId, alreadyRecorded: true };
+      let paidBefore: number | undefined;
+      if (lookFirst || prior) {
+        const payments = await keap.listOrderPayments(input.keapOrderId);
+        paidBefore = payments
+          .filter((p) => p.pay_status === undefined || SETTLED.has(p.pay_status))
+          .reduce((sum, p) => sum + fromKeapDecimal(p.amount ?? 0, input.currency), 0);
+        const earlier = payments.find((p) => notesMark(p.note, marker));
+        if (earlier) {
+          const keapPaymentId = earlier.payment_id ?? earlier.id ?? '';
+          await record.written(keapPaymentId);
+          return { keapPaymentId, alreadyRecorded: true, totalPaidAfter: paidBefore };
+        }
       }
-    }
-    const result = await keap.createOrderPayment(input.keapOrderId, {
-      payment_amount: toKeapDecimal(input.payment.amount, input.currency),
-      apply_to_commissions: false,
-      payment_method_type: account.paymentMethodType,
-      payment_time: input.payment.paidAt,
-      notes: `${marker} Paid at checkout; recorded by Sales Sync.`,
-      external_source: 'Sales Sync',
-      external_source_value: input.payment.id,
+      await record.pending();
+      const result = await keap.createOrderPayment(input.keapOrderId, {
+        payment_amount: toKeapDecimal(input.payment.amount, input.currency),
+        apply_to_commissions: false,
+        payment_method_type: account.paymentMethodType,
+        payment_time: input.payment.paidAt,
+        notes: `${marker} Paid at checkout; recorded by Sales Sync.`,
+        external_source: 'Sales Sync',
+        external_source_value: input.payment.id,
+      });
+      const keapPaymentId = result.id ?? '';
+      await record.written(keapPaymentId);
+      return {
+        keapPaymentId,
+        alreadyRecorded: false,
+        totalPaidAfter: paidBefore === undefined ? undefined : paidBefore + input.payment.amount,
+      };
     });
-    return {
-      keapPaymentId: result.id ?? '',
-      alreadyRecorded: false,
-      totalPaidAfter: paidBefore === undefined ? undefined : paidBefore + input.payment.amount,
-    };
   }
 }
 

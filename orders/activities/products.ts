@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { CheckoutStore } from '../../checkouts/store';
 import type { KeapAccess, KeapSession } from '../../activities/keap-access';
-import { PromiseCache } from '../../activities/promise-cache';
+import type { KeapRecord } from '../../activities/keap-ledger';
 
 export interface EnsureProductsInput {
   accountId: string;
@@ -16,19 +16,16 @@ export type ProductIdsBySku = Record<string, string>;
 const CHECKOUT_SYNC_POLL = '2 seconds';
 
 /**
- * Keap product ids for order lines, shared by the activities that need them: one cache per worker,
- * so repeat orders for a SKU cost no Keap call.
+ * Keap product ids for order lines. Each SKU's product is found, or created once per Keap app across
+ * every process (the ledger's lock and record); its id then comes from the ledger, so repeat orders
+ * for a SKU cost no Keap call.
  */
 export class KeapProducts {
-  // Product ids rarely change; a product deleted in Keap is looked up afresh after the TTL.
-  private readonly cache: PromiseCache<string>;
-
   constructor(
     private readonly checkouts?: CheckoutStore,
-    cacheTtlMs = 10 * 60_000,
-  ) {
-    this.cache = new PromiseCache<string>(cacheTtlMs);
-  }
+    /** A product deleted in Keap is looked up afresh once its record is this old. */
+    private readonly recheckAfterMs = 10 * 60_000,
+  ) {}
 
   /**
    * The checkout's own product, never one of ours: creating it here could race the checkout's sync
@@ -46,7 +43,7 @@ export class KeapProducts {
 
   /** Finds each SKU's Keap product, creating it at the charged price if missing. Safe to retry. */
   async resolve(
-    { keap, appKey }: Pick<KeapSession, 'keap' | 'appKey'>,
+    { keap, appKey, ledger }: Pick<KeapSession, 'keap' | 'appKey' | 'ledger'>,
     accountId: string,
     items: EnsureProductsInput['items'],
   ): Promise<ProductIdsBySku> {
@@ -57,18 +54,32 @@ export class KeapProducts {
         ids[sku] = await this.checkoutProduct(accountId, item.checkoutId);
         continue;
       }
-      ids[sku] = await this.cache.get(`${appKey}|${sku}`, async () => {
-        const found = await keap.findProductBySku(sku);
-        if (found) return found.id;
-        const created = await keap.createProduct({
-          name: item.name,
-          sku,
-          price: item.unitAmount,
-          short_description: item.name,
-          active: true,
-        });
-        return created.id;
-      });
+      const fresh = (record: KeapRecord | undefined) =>
+        record?.state === 'written' && record.keapId && Date.now() - record.checkedAt < this.recheckAfterMs
+          ? record.keapId
+          : undefined;
+      const known = fresh(await ledger.get(appKey, 'product', sku));
+      ids[sku] =
+        known ??
+        (await ledger.exclusive(appKey, 'product', sku, async (record) => {
+          const recorded = fresh(record.prior);
+          if (recorded) return recorded;
+          const found = await keap.findProductBySku(sku);
+          if (found) {
+            await record.written(found.id);
+            return found.id;
+          }
+          await record.pending();
+          const created = await keap.createProduct({
+            name: item.name,
+            sku,
+            price: item.unitAmount,
+            short_description: item.name,
+            active: true,
+          });
+          await record.written(created.id);
+          return created.id;
+        }));
     }
     return ids;
   }
