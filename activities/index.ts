@@ -8,9 +8,13 @@ import { productSyncActivities } from '../checkouts/activities/product-sync';
 import type { ProductSyncDeps } from '../checkouts/activities/product-sync';
 import { saleActivities } from '../orders/activities/sales';
 import { tagActivities } from '../orders/activities/tags';
+import type { Database } from '../platform/database';
 
-/** What the worker gives its activities; `checkouts` is where the API stores published checkouts. */
-export type ActivityDeps = KeapAccessDeps & Pick<ProductSyncDeps, 'checkouts'>;
+/**
+ * What the worker gives its activities: `db` is the PostgreSQL every process shares, on which
+ * `accounts` and `checkouts` (where the API stores published checkouts) live.
+ */
+export type ActivityDeps = KeapAccessDeps & Pick<ProductSyncDeps, 'checkouts'> & { db: Database };
 
 /** All activities, bound to their dependencies; the worker registers exactly this object. */
 export function createActivities(deps: ActivityDeps) {

@@ -1,9 +1,10 @@
-/** Standalone API process (docker-compose's `api` service). Needs a running Temporal server. */
-import { FileAccountStore } from '../accounts/file-store';
-import { FileCheckoutStore } from '../checkouts/file-store';
-import { loadConfig } from '../platform/config';
+/** Standalone API process (docker-compose's `api` service). Needs a running Temporal server and DATABASE_URL. */
+import { PostgresAccountStore } from '../accounts/postgres-store';
+import { PostgresCheckoutStore } from '../checkouts/postgres-store';
+import { loadConfig, requireDatabaseUrl } from '../platform/config';
 import { encryptedDataConverter } from '../platform/payload-codec';
 import { createLogger } from '../platform/logger';
+import { openDatabase } from '../platform/open-database';
 import { onShutdown } from '../platform/shutdown';
 import { connectClient } from '../platform/temporal-connection';
 import { startApi } from './server';
@@ -12,18 +13,21 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'api');
   if (config.api.tokenIsDevDefault) logger.warn('SALES_SYNC_API_TOKEN is not set: using the development token');
+  const databaseUrl = requireDatabaseUrl(config, 'API');
+  const shutdown = onShutdown(logger);
+  const db = await openDatabase(databaseUrl, config.dataDir, logger);
+  shutdown.add('database', () => db.close());
   const client = await connectClient(config.temporal, encryptedDataConverter(config.temporalPayloads.keys));
   const api = await startApi({
     config,
     client,
-    accounts: new FileAccountStore(config.dataDir),
-    checkouts: new FileCheckoutStore(config.dataDir),
+    accounts: new PostgresAccountStore(db),
+    checkouts: new PostgresCheckoutStore(db),
     logger,
     payloadKeys: config.temporalPayloads.keys,
     codecAllowedOrigins: process.env.SALES_SYNC_CODEC_ALLOWED_ORIGINS?.split(',').filter(Boolean),
     emailSearchAttribute: config.temporalPayloads.emailSearchAttribute,
   });
-  const shutdown = onShutdown(logger);
   shutdown.add('temporal client', () => client.connection.close());
   shutdown.add('api', () => api.close());
   logger.info(`API listening on ${api.url}`);

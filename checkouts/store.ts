@@ -1,4 +1,4 @@
-/** Where published checkouts and their sync results live; see file-store.ts for the one implementation. */
+/** Where published checkouts and their sync results live; see postgres-store.ts for the one implementation. */
 import type { CheckoutDefinition, CheckoutSyncRecord, StoredCheckout } from './checkout';
 
 export interface PublishInput {

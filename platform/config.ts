@@ -31,6 +31,13 @@ const envSchema = z.object({
   SALES_SYNC_PORT: port.default(3000),
   SALES_SYNC_API_TOKEN: optionalText,
   SALES_SYNC_DATA_DIR: z.string().default('data'),
+  DATABASE_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
+  SALES_SYNC_POSTGRES_PORT: port.default(5433),
   SALES_SYNC_MAX_BODY_BYTES: z.coerce
     .number()
     .int()
@@ -77,6 +84,12 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   api: { host: string; port: number; token: string; tokenIsDevDefault: boolean; maxBodyBytes: number };
   dataDir: string;
+  database: {
+    /** DATABASE_URL; unset means npm start runs an embedded PostgreSQL (the standalone worker and API require it). */
+    url?: string;
+    /** The embedded server's port (npm start). */
+    embeddedPort: number;
+  };
   temporalPayloads: {
     /** `kid:base64key,...`, the first current; unset outside production means a generated dev key (npm start). */
     keys?: PayloadKey[];
@@ -130,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBodyBytes: e.SALES_SYNC_MAX_BODY_BYTES,
     },
     dataDir: resolve(e.SALES_SYNC_DATA_DIR),
+    database: { url: e.DATABASE_URL, embeddedPort: e.SALES_SYNC_POSTGRES_PORT },
     temporalPayloads: {
       keys: e.SALES_SYNC_PAYLOAD_KEYS ? parsePayloadKeys(e.SALES_SYNC_PAYLOAD_KEYS) : undefined,
       emailSearchAttribute: e.SALES_SYNC_EMAIL_SEARCH_ATTRIBUTE,
@@ -170,4 +184,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           : undefined,
     },
   };
+}
+
+/** The standalone worker and API share one PostgreSQL with every other process: DATABASE_URL is required. */
+export function requireDatabaseUrl(config: Config, processName: string): string {
+  if (config.database.url) return config.database.url;
+  throw new ConfigError(
+    `DATABASE_URL is required for the ${processName} (postgres://user:password@host:5432/database): ` +
+      'every worker and API process shares its accounts and checkouts (npm start runs its own PostgreSQL)',
+  );
 }

@@ -2,15 +2,18 @@
  * `npm start`: the whole of Sales Sync in one command, for a laptop or a demo. Without
  * TEMPORAL_ADDRESS it runs a local Temporal dev server persisted to data/temporal.db (so a restart
  * keeps every workflow) with the Web UI; without KEAP_BASE_URL it runs the bundled Keap sandbox and
- * points accounts that name no Keap URL at it. Then the worker and the API. Ctrl-C stops it all.
+ * points accounts that name no Keap URL at it; without DATABASE_URL it runs an embedded PostgreSQL
+ * with its data in data/postgres. Then the worker and the API. Ctrl-C stops it all.
  */
 import { join } from 'node:path';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
-import { FileAccountStore } from '../accounts/file-store';
-import { FileCheckoutStore } from '../checkouts/file-store';
+import { PostgresAccountStore } from '../accounts/postgres-store';
+import { PostgresCheckoutStore } from '../checkouts/postgres-store';
 import { startApi } from '../api/server';
 import { loadConfig } from '../platform/config';
+import { startEmbeddedPostgres } from '../platform/embedded-postgres';
 import { createLogger } from '../platform/logger';
+import { openDatabase } from '../platform/open-database';
 import { onShutdown } from '../platform/shutdown';
 import { connectClient, connectWorker, temporalAddress } from '../platform/temporal-connection';
 import { loadOrCreateDevPayloadKeys } from '../platform/dev-payload-key';
@@ -29,6 +32,22 @@ async function main(): Promise<void> {
   // Payloads are encrypted in Temporal; the UI reads them through our codec endpoint.
   const payloadKeys = config.temporalPayloads.keys ?? loadOrCreateDevPayloadKeys(config.dataDir);
   const dataConverter = encryptedDataConverter(payloadKeys);
+
+  let databaseUrl = config.database.url;
+  if (!databaseUrl) {
+    const postgresDir = join(config.dataDir, 'postgres');
+    const postgres = await startEmbeddedPostgres({ dir: postgresDir, port: config.database.embeddedPort });
+    shutdown.add('PostgreSQL', () => postgres.stop());
+    await postgres.createDatabase('sales_sync');
+    databaseUrl = postgres.url('sales_sync');
+    lines.push(
+      `PostgreSQL           127.0.0.1:${config.database.embeddedPort}, database sales_sync (data in ${postgresDir}; set DATABASE_URL to use another)`,
+    );
+  } else {
+    lines.push(`PostgreSQL           ${redactedDatabaseUrl(databaseUrl)}`);
+  }
+  const db = await openDatabase(databaseUrl, config.dataDir, logger);
+  shutdown.add('database connections', () => db.close());
 
   let uiUrl: string | undefined;
   if (!config.temporal.address) {
@@ -74,20 +93,19 @@ async function main(): Promise<void> {
     lines.push(`Keap                 ${keapBaseUrl} (default for accounts without keapBaseUrl)`);
   }
 
-  const accounts = new FileAccountStore(config.dataDir);
-  const checkouts = new FileCheckoutStore(config.dataDir);
+  const accounts = new PostgresAccountStore(db);
+  const checkouts = new PostgresCheckoutStore(db);
   const client = await connectClient(config.temporal, dataConverter);
   shutdown.add('Temporal client', () => client.connection.close());
   const workerConnection = await connectWorker(config.temporal);
   const worker = await createSalesSyncWorker({
     connection: workerConnection,
-    checkouts,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     dataConverter,
     tuning: { maxCachedWorkflows: config.worker.maxCachedWorkflows },
     activities: buildActivityDeps({
-      accounts,
+      db,
       client,
       taskQueue: config.temporal.taskQueue,
       oauth,
@@ -136,6 +154,13 @@ async function main(): Promise<void> {
   if (uiUrl) console.log(`Find an order in the UI with: SalesSyncCustomerEmail="customer@example.com"\n`);
   console.log('Press Ctrl-C to stop.');
   await workerRunning;
+}
+
+/** The URL without its password, for the banner. */
+function redactedDatabaseUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
 }
 
 main().catch((error: unknown) => {

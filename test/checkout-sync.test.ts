@@ -1,12 +1,8 @@
-/** The rules of checkout product sync, without a server: SKUs, Keap prices and texts, plan choice, the store. */
+/** The rules of checkout product sync, without a server: SKUs, Keap prices and texts, plan choice (the store: postgres-stores.test.ts). */
 import { strict as assert } from 'node:assert';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { desiredPlan, planChanges, productChanges, desiredProduct } from '../checkouts/activities/product-sync';
-import { FileCheckoutStore } from '../checkouts/file-store';
 import type { CheckoutDefinition, StoredCheckout } from '../checkouts/checkout';
-import { checkoutStatus, keapProductPrice, keapShortDescription } from '../checkouts/checkout';
+import { keapProductPrice, keapShortDescription } from '../checkouts/checkout';
 import { checkoutPutSchema, derivedCheckoutSku } from '../checkouts/checkout-schema';
 import type { KeapSubscriptionPlan } from '../keap/types';
 
@@ -159,54 +155,6 @@ describe('checkout product sync rules', () => {
         changes.deactivate.map((p) => p.id),
         ['1'],
       );
-    });
-  });
-
-  describe('FileCheckoutStore', () => {
-    let dir: string;
-    beforeEach(async () => {
-      dir = await mkdtemp(join(tmpdir(), 'checkout-store-'));
-    });
-    afterEach(() => rm(dir, { recursive: true, force: true }));
-
-    const input = (amount: number) => ({
-      definition: definition({ pricing: { type: 'one_time', amount } }),
-      sku: 'SKU-1',
-      skuDerived: false,
-      publishedAt: new Date().toISOString(),
-    });
-
-    it('gives two processes publishing at once distinct, increasing versions and keeps only the latest file', async () => {
-      const a = new FileCheckoutStore(dir);
-      const b = new FileCheckoutStore(dir); // another API process on the same data folder
-      const published = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).publish('acct', 'chk', input(i))),
-      );
-      assert.deepEqual(
-        published.map((p) => p.version).sort((x, y) => x - y),
-        Array.from({ length: 20 }, (_, i) => i + 1),
-      );
-      const latest = await a.get('acct', 'chk');
-      assert.equal(latest?.version, 20);
-      assert.equal(latest?.firstPublishedAt, published.find((p) => p.version === 1)?.publishedAt);
-      const files = await readdir(join(dir, 'checkouts', 'acct', 'chk'));
-      assert.deepEqual(files, ['v0000000020.json']);
-      assert.equal((await stat(join(dir, 'checkouts', 'acct', 'chk', files[0] as string))).mode & 0o777, 0o600);
-      assert.equal((await stat(join(dir, 'checkouts', 'acct'))).mode & 0o777, 0o700);
-      assert.deepEqual(await b.listIds('acct'), ['chk']);
-      assert.deepEqual(await b.listIds('nobody'), []);
-    });
-
-    it('keeps the sync result apart: Pending until the latest version is synced', async () => {
-      const store = new FileCheckoutStore(dir);
-      const v1 = await store.publish('acct', 'chk', input(1));
-      assert.equal(checkoutStatus(v1, await store.getSync('acct', 'chk')), 'Pending');
-      await store.putSync('acct', 'chk', { version: 1, outcome: 'Synced', syncedVersion: 1, at: 'now' });
-      assert.equal(checkoutStatus(v1, await store.getSync('acct', 'chk')), 'Synced');
-      const v2 = await store.publish('acct', 'chk', input(2));
-      assert.equal(checkoutStatus(v2, await store.getSync('acct', 'chk')), 'Pending');
-      const sync = join(dir, 'checkouts', 'acct', 'chk', 'sync.json');
-      assert.equal((await stat(sync)).mode & 0o777, 0o600);
     });
   });
 });

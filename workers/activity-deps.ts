@@ -1,15 +1,20 @@
-/** Builds the activities' dependencies, the same way for npm start, the standalone worker and tests. */
+/**
+ * Builds the activities' dependencies, the same way for npm start, the standalone worker and tests:
+ * accounts and checkouts live in the shared PostgreSQL `db`.
+ */
 import type { Client } from '@temporalio/client';
-import type { AccountStore } from '../accounts/account';
 import { AccountClient } from '../accounts/client';
 import { KeapConnections } from '../accounts/connections';
+import { PostgresAccountStore } from '../accounts/postgres-store';
 import type { ActivityDeps } from '../activities';
+import { PostgresCheckoutStore } from '../checkouts/postgres-store';
 import type { KeapCallRecord } from '../keap/client';
 import { KeapOAuthClient } from '../keap/oauth';
 import type { OAuthClientConfig } from '../keap/oauth';
+import type { Database } from '../platform/database';
 
 export function buildActivityDeps(options: {
-  accounts: AccountStore;
+  db: Database;
   client: Client;
   taskQueue: string;
   oauth?: OAuthClientConfig;
@@ -17,13 +22,16 @@ export function buildActivityDeps(options: {
   keapTimeoutMs: number;
   onKeapCall?: (record: KeapCallRecord & { accountId: string }) => void;
 }): ActivityDeps {
+  const accounts = new PostgresAccountStore(options.db);
   const connections = new KeapConnections(
-    options.accounts,
+    accounts,
     options.oauth ? new KeapOAuthClient(options.oauth, { timeoutMs: options.keapTimeoutMs }) : undefined,
   );
   const accountWorkflows = new AccountClient(options.client, options.taskQueue);
   return {
-    accounts: options.accounts,
+    db: options.db,
+    accounts,
+    checkouts: new PostgresCheckoutStore(options.db),
     connections,
     requestRefresh: (accountId, usedGeneration) => accountWorkflows.requestRefresh(accountId, usedGeneration),
     defaultKeapBaseUrl: options.defaultKeapBaseUrl,

@@ -2,16 +2,14 @@
 import { Worker } from '@temporalio/worker';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { attemptClockInterceptor } from '../activities/attempt-clock';
 import type { ActivityDeps } from '../activities';
-import type { CheckoutStore } from '../checkouts/store';
 
 export interface SalesSyncWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   activities: ActivityDeps;
-  /** Where the API stores published checkouts (checkout product sync); overrides `activities.checkouts`. */
-  checkouts?: CheckoutStore;
   /** The payload codec (encryption); the same on every client and worker of a namespace. */
   dataConverter?: WorkerOptions['dataConverter'];
   /** A pre-built bundle (tests share one); otherwise the workflows are bundled at start. */
@@ -29,10 +27,9 @@ export function createSalesSyncWorker(options: SalesSyncWorkerOptions): Promise<
     taskQueue: options.taskQueue,
     dataConverter: options.dataConverter,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({
-      ...options.activities,
-      checkouts: options.checkouts ?? options.activities.checkouts,
-    }),
+    activities: createActivities(options.activities),
+    // Each attempt's clock starts as the worker takes it, for the Keap write deadline.
+    interceptors: { activity: [attemptClockInterceptor] },
     ...options.tuning,
   });
 }

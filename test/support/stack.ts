@@ -3,18 +3,17 @@
  * (our search attributes registered), the Keap sandbox, a real worker and the real HTTP API on
  * loopback ports. Started once per mocha run (see root-hooks.ts) and shared.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { installTestRuntime } from './runtime';
-import { FileAccountStore } from '../../accounts/file-store';
-import { FileCheckoutStore } from '../../checkouts/file-store';
+import { testDatabase } from './database';
+import { PostgresAccountStore } from '../../accounts/postgres-store';
+import { PostgresCheckoutStore } from '../../checkouts/postgres-store';
 import { startApi } from '../../api/server';
 import type { RunningApi } from '../../api/server';
+import type { Database } from '../../platform/database';
 import { createLogger } from '../../platform/logger';
 import { encryptedDataConverter, parsePayloadKeys } from '../../platform/payload-codec';
 import { temporalCliPath } from '../../platform/temporal-binaries';
@@ -36,8 +35,10 @@ export interface Stack {
   client: Client;
   sandbox: KeapSandbox;
   api: RunningApi;
-  accounts: FileAccountStore;
-  checkouts: FileCheckoutStore;
+  /** A fresh PostgreSQL database of this stack's own. */
+  db: Database;
+  accounts: PostgresAccountStore;
+  checkouts: PostgresCheckoutStore;
   worker: Worker;
   /** Everything the API logged so far. */
   logs(): string;
@@ -77,11 +78,10 @@ export async function stopStack(): Promise<void> {
 
 async function startStack(): Promise<Stack> {
   installTestRuntime();
-  const dataDir = await mkdtemp(join(tmpdir(), 'sales-sync-test-'));
   // Every API log line is kept (at debug level) so tests can check that nothing secret is logged.
   const logLines: string[] = [];
   const logger = createLogger('debug', 'sales-sync-test', { write: (line: string) => void logLines.push(line) });
-  const [env, sandbox, workflowBundle] = await Promise.all([
+  const [env, sandbox, workflowBundle, db] = await Promise.all([
     TestWorkflowEnvironment.createLocal({
       server: {
         executable: { type: 'existing-path', path: temporalCliPath() },
@@ -92,18 +92,18 @@ async function startStack(): Promise<Stack> {
     }),
     startKeapSandbox({ port: 0 }),
     bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+    testDatabase(),
   ]);
-  const accounts = new FileAccountStore(dataDir);
-  const checkouts = new FileCheckoutStore(dataDir);
+  const accounts = new PostgresAccountStore(db);
+  const checkouts = new PostgresCheckoutStore(db);
   const worker = await createSalesSyncWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue: TASK_QUEUE,
     workflowBundle,
     dataConverter: TEST_DATA_CONVERTER,
-    checkouts,
     activities: buildActivityDeps({
-      accounts,
+      db,
       client: env.client,
       taskQueue: TASK_QUEUE,
       oauth: sandboxOAuth(sandbox),
@@ -154,6 +154,7 @@ async function startStack(): Promise<Stack> {
     client: env.client,
     sandbox,
     api,
+    db,
     accounts,
     checkouts,
     worker,
@@ -163,8 +164,7 @@ async function startStack(): Promise<Stack> {
       await api.close();
       worker.shutdown();
       await workerRunning;
-      await Promise.all([env.teardown(), sandbox.close()]);
-      await rm(dataDir, { recursive: true, force: true });
+      await Promise.all([env.teardown(), sandbox.close(), db.close()]);
     },
   };
 }

@@ -2,16 +2,14 @@
  * A time-skipping Temporal test server (pinned binary) with the real worker and activities against
  * the Keap sandbox, for lifecycles that span months and years.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { installTestRuntime } from './runtime';
+import { testDatabase } from './database';
 import type { Account } from '../../accounts/account';
-import { FileAccountStore } from '../../accounts/file-store';
-import { FileCheckoutStore } from '../../checkouts/file-store';
+import { PostgresAccountStore } from '../../accounts/postgres-store';
+import { PostgresCheckoutStore } from '../../checkouts/postgres-store';
 import { temporalTestServerPath } from '../../platform/temporal-binaries';
 import { startKeapSandbox } from '../../keap-sandbox';
 import type { KeapSandbox } from '../../keap-sandbox';
@@ -24,8 +22,8 @@ import { temporal } from '@temporalio/proto';
 export interface TimeSkippingStack {
   env: TestWorkflowEnvironment;
   sandbox: KeapSandbox;
-  accounts: FileAccountStore;
-  checkouts: FileCheckoutStore;
+  accounts: PostgresAccountStore;
+  checkouts: PostgresCheckoutStore;
   worker: Worker;
   taskQueue: string;
   addAccount(accountId: string, overrides?: Partial<Account>): Promise<Account>;
@@ -34,13 +32,13 @@ export interface TimeSkippingStack {
 
 export async function startTimeSkippingStack(): Promise<TimeSkippingStack> {
   installTestRuntime();
-  const dataDir = await mkdtemp(join(tmpdir(), 'sales-sync-ts-'));
-  const [env, sandbox, workflowBundle] = await Promise.all([
+  const [env, sandbox, workflowBundle, db] = await Promise.all([
     TestWorkflowEnvironment.createTimeSkipping({
       server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
     }),
     startKeapSandbox({ port: 0 }),
     bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+    testDatabase(),
   ]);
   // The time-skipping server knows no custom search attributes until they are added.
   await env.connection.operatorService.addSearchAttributes({
@@ -52,17 +50,16 @@ export async function startTimeSkippingStack(): Promise<TimeSkippingStack> {
       ]),
     ),
   });
-  const accounts = new FileAccountStore(dataDir);
-  const checkouts = new FileCheckoutStore(dataDir);
+  const accounts = new PostgresAccountStore(db);
+  const checkouts = new PostgresCheckoutStore(db);
   const taskQueue = 'sales-sync-time-skipping';
   const worker = await createSalesSyncWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle,
-    checkouts,
     activities: buildActivityDeps({
-      accounts,
+      db,
       client: env.client,
       taskQueue,
       oauth: sandboxOAuth(sandbox),
@@ -97,8 +94,7 @@ export async function startTimeSkippingStack(): Promise<TimeSkippingStack> {
     async stop() {
       worker.shutdown();
       await running;
-      await Promise.all([env.teardown(), sandbox.close()]);
-      await rm(dataDir, { recursive: true, force: true });
+      await Promise.all([env.teardown(), sandbox.close(), db.close()]);
     },
   };
 }
