@@ -14,6 +14,7 @@ import { KeapClient } from '../keap/client';
 import type { KeapAuth, KeapCallRecord } from '../keap/client';
 import { KeapApiError } from '../keap/errors';
 import type { Database } from '../platform/database';
+import { attemptStartedAt, noteAttemptStart } from './attempt-clock';
 import { needsReconnectFailure, toActivityFailure } from './keap-failures';
 import { KeapLedger } from './keap-ledger';
 import { SharedKeapRateLimiter } from './keap-rate-limit';
@@ -142,6 +143,8 @@ export class KeapAccess {
    * looks before it writes.
    */
   async run<T>(accountId: string, work: (session: KeapSession) => Promise<T>): Promise<T> {
+    // The attempt's clock runs from before this session's account load and any OAuth refresh.
+    noteAttemptStart(Context.current());
     try {
       const session = await this.session(accountId);
       try {
@@ -157,21 +160,18 @@ export class KeapAccess {
   }
 }
 
-// When each activity attempt began (its first Keap session), per attempt's Context.
-const attemptStarts = new WeakMap<Context, number>();
 /** Time kept between the last write's own timeout and the attempt's, for the response to arrive. */
 const WRITE_MARGIN_MS = 5_000;
 
 /**
- * The last moment a write may be sent in this attempt: the attempt's start-to-close timeout less one
- * request timeout and a margin, so no write of this attempt is still in flight when the next one looks.
+ * The last moment a write may be sent in this attempt: the attempt's start-to-close timeout, counted
+ * from the attempt's own start (activities/attempt-clock.ts), less one request timeout and a margin,
+ * so no write of this attempt is still in flight when the next one looks.
  */
 function writeDeadline(context: Context, keapTimeoutMs: number): number | undefined {
   const budget = context.info.startToCloseTimeoutMs;
   if (!budget) return undefined;
-  const started = attemptStarts.get(context) ?? Date.now();
-  attemptStarts.set(context, started);
-  return started + budget - keapTimeoutMs - WRITE_MARGIN_MS;
+  return attemptStartedAt(context) + budget - keapTimeoutMs - WRITE_MARGIN_MS;
 }
 
 /** True when an earlier attempt of this activity may already have written to Keap. */
