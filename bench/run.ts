@@ -16,6 +16,7 @@ import autocannon from 'autocannon';
 import { parse } from 'yaml';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Client } from '@temporalio/client';
+import { startEmbeddedPostgres } from '../platform/embedded-postgres';
 import { temporalCliPath } from '../platform/temporal-binaries';
 import { orderWorkflowId } from '../orders/workflow/definitions';
 import { startKeapSandbox } from '../keap-sandbox';
@@ -175,6 +176,9 @@ async function main(): Promise<void> {
   const runTag = Date.now().toString(36);
   log(`config ${JSON.stringify(config)}; temp dir ${tmp}`);
 
+  // The PostgreSQL the worker and the API share, as npm start runs it.
+  const postgres = await startEmbeddedPostgres({ dir: join(tmp, 'postgres'), port: await freePort() });
+  await postgres.createDatabase('sales_sync');
   const [env, sandbox, quotaSandbox] = await Promise.all([
     TestWorkflowEnvironment.createLocal({
       server: {
@@ -195,6 +199,7 @@ async function main(): Promise<void> {
     TEMPORAL_ADDRESS: env.address,
     TEMPORAL_TASK_QUEUE: TASK_QUEUE,
     SALES_SYNC_DATA_DIR: tmp,
+    DATABASE_URL: postgres.url('sales_sync'),
     SALES_SYNC_API_TOKEN: TOKEN,
     SALES_SYNC_PORT: String(apiPort),
     STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
@@ -653,7 +658,7 @@ async function main(): Promise<void> {
     log(`done in ${report.wallSeconds} s: ${join(config.outDir, 'latest.json')}`);
   } finally {
     for (const child of children.reverse()) await child.stop().catch(() => undefined);
-    await Promise.all([env.teardown(), sandbox.close(), quotaSandbox.close()]).catch(() => undefined);
+    await Promise.all([env.teardown(), sandbox.close(), quotaSandbox.close(), postgres.stop()]).catch(() => undefined);
     await rm(tmp, { recursive: true, force: true });
   }
 }

@@ -14,6 +14,7 @@ import { Connection, Client } from '@temporalio/client';
 import { freePort, spawnTs, type Child } from '../../bench/processes';
 import { orderWorkflowId } from '../../orders/workflow/definitions';
 import { startKeapSandbox, type KeapSandbox } from '../../keap-sandbox';
+import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../../platform/embedded-postgres';
 import { signEvent } from '../../scripts/stripe-events';
 import { startDevServer, type DevServer, type DevServerOptions } from '../../scripts/temporal-dev-server';
 import { installTestRuntime } from '../support/runtime';
@@ -96,6 +97,8 @@ const FAULT_MIX = {
 
 interface Processes {
   server: DevServer;
+  /** The PostgreSQL the worker and the API share. */
+  postgres: EmbeddedPostgresServer;
   worker: Child;
   api: Child;
 }
@@ -184,6 +187,8 @@ class ChaosRun {
   private async startAll(): Promise<void> {
     const [temporalPort, uiPort, apiPort] = [await freePort(), await freePort(), await freePort()];
     this.sandbox = await startKeapSandbox({ port: 0 });
+    const postgres = await startEmbeddedPostgres({ dir: join(this.dataDir, 'postgres'), port: await freePort() });
+    await postgres.createDatabase('sales_sync');
     this.serverOptions = {
       host: '127.0.0.1',
       port: temporalPort,
@@ -192,12 +197,16 @@ class ChaosRun {
       dbFile: join(this.dataDir, 'temporal.db'),
       logFile: join(this.dataDir, 'temporal.log'),
     };
-    const server = await startDevServer(this.serverOptions);
+    const server = await startDevServer(this.serverOptions).catch(async (error: unknown) => {
+      await postgres.stop();
+      throw error;
+    });
     this.apiUrl = `http://127.0.0.1:${apiPort}`;
     this.childEnv = {
       TEMPORAL_ADDRESS: server.address,
       TEMPORAL_TASK_QUEUE: TASK_QUEUE,
       SALES_SYNC_DATA_DIR: this.dataDir,
+      DATABASE_URL: postgres.url('sales_sync'),
       SALES_SYNC_API_TOKEN: TOKEN,
       SALES_SYNC_PORT: String(apiPort),
       SALES_SYNC_PAYLOAD_KEYS: PAYLOAD_KEYS,
@@ -210,10 +219,10 @@ class ChaosRun {
     if (worker.status === 'rejected' || api.status === 'rejected') {
       // Stop whatever did start, then fail with the reason.
       await Promise.allSettled([worker, api].flatMap((r) => (r.status === 'fulfilled' ? [r.value.stop()] : [])));
-      await server.stop();
+      await Promise.allSettled([server.stop(), postgres.stop()]);
       throw worker.status === 'rejected' ? worker.reason : (api as PromiseRejectedResult).reason;
     }
-    this.processes = { server, worker: worker.value, api: api.value };
+    this.processes = { server, postgres, worker: worker.value, api: api.value };
     this.log(`stack up: Temporal ${server.address}, API ${this.apiUrl}, Keap sandbox ${this.sandbox.url}`);
   }
 
@@ -228,7 +237,7 @@ class ChaosRun {
   private async stopAll(): Promise<void> {
     const p = this.processes as Processes | undefined;
     await Promise.allSettled([p?.api.stop(), p?.worker.stop()]);
-    await Promise.allSettled([p?.server.stop(), this.sandbox?.close()]);
+    await Promise.allSettled([p?.server.stop(), p?.postgres.stop(), this.sandbox?.close()]);
     await rm(this.dataDir, { recursive: true, force: true });
   }
 
