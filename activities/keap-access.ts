@@ -155,7 +155,7 @@ export class KeapAccess {
         return await work(await this.session(accountId));
       }
     } catch (error) {
-      throw toActivityFailure(error);
+      throw toActivityFailure(error, Context.current().info.attempt);
     }
   }
 }

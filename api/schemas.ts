@@ -1,6 +1,6 @@
 /** Zod schemas of the HTTP API that are not order input (see orders/order-schema.ts for orders). */
 import { z } from 'zod';
-import { resourceIdSchema } from '../orders/order-schema';
+import { KEAP_FILTER_SAFE, KEAP_FILTER_SAFE_MESSAGE, resourceIdSchema } from '../orders/order-schema';
 
 export const accountIdParams = z.strictObject({ accountId: resourceIdSchema });
 export const orderParams = z.strictObject({ accountId: resourceIdSchema, orderId: resourceIdSchema });
@@ -52,6 +52,8 @@ const settingsFields = {
     .trim()
     .min(1)
     .max(100)
+    // The tag is found by name through Keap's filter.
+    .regex(KEAP_FILTER_SAFE, KEAP_FILTER_SAFE_MESSAGE)
     .meta({ description: 'Keap tag applied to the contact while an order is PastDue or PaymentFailed' }),
 };
 

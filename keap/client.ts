@@ -82,11 +82,20 @@ type ListPage<K extends string, T> = Partial<Record<K, T[]>> & { next_page_token
 /** A runaway cursor (a Keap fault) fails the call rather than loop; no Keap list we read is this long. */
 const MAX_PAGES = 10_000;
 
-/** Keap filter syntax: `field==value` pairs joined by `;` (encoded by URLSearchParams). */
-function filter(conditions: Record<string, string>): string {
+/**
+ * Keap filter syntax: `field==value` pairs joined by `;` (encoded by URLSearchParams). A value with ';'
+ * or '*' cannot be expressed (they mean something there): the call is not sent, and the error is a
+ * rejection, as Keap's own 400 would be, since no retry can make the value lookable.
+ */
+function filter(operation: string, conditions: Record<string, string>): string {
   for (const value of Object.values(conditions)) {
-    if (value.includes(';') || value.includes('*'))
-      throw new RangeError(`Keap filter value may not contain ";" or "*": ${value}`);
+    if (value.includes(';') || value.includes('*')) {
+      throw new KeapApiError(
+        'invalid',
+        operation,
+        `Keap ${operation} not sent: a filter value may not contain ";" or "*" (Keap's filter syntax gives them a meaning): ${JSON.stringify(value)}`,
+      );
+    }
   }
   return Object.entries(conditions)
     .map(([field, value]) => `${field}==${value}`)
@@ -216,7 +225,7 @@ export class KeapClient {
         method: 'GET',
         path: '/contacts',
         query: {
-          filter: filter({ email }),
+          filter: filter('listContacts', { email }),
           fields: 'given_name,family_name,email_addresses,phone_numbers,addresses,tag_ids',
           page_size: 5,
         },
@@ -257,7 +266,12 @@ export class KeapClient {
   async findProductBySku(sku: string): Promise<KeapProduct | undefined> {
     // The filter matches case-insensitively; an exact SKU match, on any page, is what identifies our product.
     const { match } = await this.scanPages<'products', KeapProduct>(
-      { operation: 'listProducts', method: 'GET', path: '/products', query: { filter: filter({ sku }), page_size: 5 } },
+      {
+        operation: 'listProducts',
+        method: 'GET',
+        path: '/products',
+        query: { filter: filter('listProducts', { sku }), page_size: 5 },
+      },
       'products',
       (p) => p.sku === sku,
     );
@@ -345,7 +359,7 @@ export class KeapClient {
         operation: 'listOrders',
         method: 'GET',
         path: '/orders',
-        query: { filter: filter({ [fieldName]: value }), page_size: 10 },
+        query: { filter: filter('listOrders', { [fieldName]: value }), page_size: 10 },
       },
       'orders',
     );
@@ -384,7 +398,7 @@ export class KeapClient {
   /** The tag named exactly `name`, on whichever page it is (the filter ignores case, and names repeat across categories). */
   async findTagByName(name: string): Promise<KeapTag | undefined> {
     const { match } = await this.scanPages<'tags', KeapTag>(
-      { operation: 'listTags', method: 'GET', path: '/tags', query: { filter: filter({ name }) } },
+      { operation: 'listTags', method: 'GET', path: '/tags', query: { filter: filter('listTags', { name }) } },
       'tags',
       (t) => t.name === name,
     );

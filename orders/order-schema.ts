@@ -67,6 +67,17 @@ export const customerSchema = z
   })
   .meta({ id: 'Customer' });
 
+/**
+ * What a value that reaches a Keap filter (`field==value`, joined by ';') may hold: Keap's filter syntax
+ * gives ';' and '*' a meaning, so such a value could never be looked up exactly, and a lookup before a
+ * write that cannot find its own record would write it again. Control characters (Unicode Cc) are
+ * refused with them; they are spelled out rather than `\p{Cc}` with the `u` flag, which the OpenAPI
+ * document cannot carry (its pattern came out as `…$/u`, matching nothing).
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what this pattern refuses
+export const KEAP_FILTER_SAFE = /^[^;*\u0000-\u001f\u007f-\u009f]+$/;
+export const KEAP_FILTER_SAFE_MESSAGE = 'must not contain ";", "*" or control characters';
+
 /** Longest SKU we send to Keap. */
 export const MAX_SKU_LENGTH = 64;
 
@@ -76,11 +87,8 @@ export const skuSchema = z
   .trim()
   .min(1)
   .max(MAX_SKU_LENGTH)
-  // Keap's filter syntax gives ';' and '*' a meaning, so such a SKU could never be looked up exactly.
-  // The control characters (Unicode Cc) are spelled out rather than `\p{Cc}` with the `u` flag, which
-  // the OpenAPI document cannot carry (its pattern came out as `…$/u`, matching nothing).
-  // eslint-disable-next-line no-control-regex -- control characters are what this pattern refuses
-  .regex(/^[^;*\u0000-\u001f\u007f-\u009f]+$/, 'must not contain ";", "*" or control characters');
+  // Products are found by SKU through Keap's filter.
+  .regex(KEAP_FILTER_SAFE, KEAP_FILTER_SAFE_MESSAGE);
 
 export const lineItemSchema = z
   .strictObject({
@@ -135,7 +143,10 @@ export const planSchema = z
 
 export const paymentSchema = z
   .strictObject({
-    id: text(255).meta({ description: 'The payment id at the processor (Stripe payment intent, charge or invoice)' }),
+    id: text(255)
+      // A renewal's Keap order is keyed (and looked up through Keap's filter) by its payment id.
+      .regex(KEAP_FILTER_SAFE, KEAP_FILTER_SAFE_MESSAGE)
+      .meta({ description: 'The payment id at the processor (Stripe payment intent, charge or invoice)' }),
     amount: positiveMinorUnitsSchema,
     paidAt: z.iso.datetime({ offset: true }).meta({ example: '2026-11-21T10:00:00Z' }),
   })

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { ApplicationFailure } from '@temporalio/common';
-import { needsReconnectFailure, toActivityFailure } from '../activities/keap-failures';
+import { needsReconnectFailure, toActivityFailure, UNEXPECTED_ERROR_ATTEMPTS } from '../activities/keap-failures';
 import { KEAP_FAILURE_TYPE } from '../common/failure-types';
 import {
   errorFromFetchFailure,
@@ -88,6 +88,50 @@ describe('Keap error mapping', () => {
     const passthrough = ApplicationFailure.nonRetryable('x', 'AccountNotFound');
     assert.equal(toActivityFailure(passthrough), passthrough);
     assert.equal(toActivityFailure(new TypeError('boom')).nonRetryable, false);
+  });
+
+  it('an unexpected error that looks like a bug retries a bounded number of attempts, then stops (the step parks)', () => {
+    const bug = new TypeError("Cannot read properties of undefined (reading 'id')");
+    for (let attempt = 1; attempt < UNEXPECTED_ERROR_ATTEMPTS; attempt++) {
+      const failure = toActivityFailure(bug, attempt);
+      assert.equal(failure.type, 'UnexpectedError');
+      assert.equal(failure.nonRetryable, false, `attempt ${attempt}`);
+    }
+    const last = toActivityFailure(bug, UNEXPECTED_ERROR_ATTEMPTS);
+    assert.equal(last.type, 'UnexpectedError');
+    assert.equal(last.nonRetryable, true);
+    assert.match(last.message, /^Cannot read properties of undefined \(reading 'id'\)/);
+    assert.match(last.message, new RegExp(`after ${UNEXPECTED_ERROR_ATTEMPTS} attempts`));
+    // Environment trouble (it carries a code: a system error, the database driver's SQLSTATE) heals by itself.
+    const outage = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    assert.equal(toActivityFailure(outage, 50).nonRetryable, false);
+    const adminShutdown = Object.assign(new Error('terminating connection'), { code: '57P01' });
+    assert.equal(toActivityFailure(adminShutdown, 50).nonRetryable, false);
+    // Without an attempt number (callers that do not know it), as before: retried.
+    assert.equal(toActivityFailure(bug).nonRetryable, false);
+  });
+
+  it('a value Keap’s filter cannot express is a rejection, not an unexpected (retried) error', async () => {
+    const keap = new KeapClient(
+      { baseUrl: 'http://127.0.0.1:9/crm', auth: { type: 'apiKey', apiKey: 'k' } },
+      { fetch: () => Promise.reject(new Error('no call may be sent')) },
+    );
+    for (const lookup of [
+      () => keap.findTagByName('Past due; call them'),
+      () => keap.findOrdersByField('_SalesSyncOrderKey', 'ss:a:o:in_1*'),
+      () => keap.findProductBySku('A;B'),
+    ]) {
+      const error: unknown = await lookup().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof KeapApiError, String(error));
+      assert.equal(error.kind, 'invalid');
+      assert.match(error.message, /not sent: a filter value may not contain ";" or "\*"/);
+      const failure = toActivityFailure(error, 1);
+      assert.equal(failure.type, KEAP_FAILURE_TYPE.rejected);
+      assert.equal(failure.nonRetryable, true);
+    }
   });
 
   it('keeps the failure shape workflows and saved histories rely on: type, details, cause', () => {

@@ -12,7 +12,7 @@ import type Stripe from 'stripe';
 import { z } from 'zod';
 import { STRIPE_METADATA_KEYS } from '../../orders/order-events';
 import type { OrderEvent, PaymentSequence } from '../../orders/order-events';
-import { resourceIdSchema } from '../../orders/order-schema';
+import { KEAP_FILTER_SAFE, KEAP_FILTER_SAFE_MESSAGE, resourceIdSchema } from '../../orders/order-schema';
 
 export interface RoutedStripeEvent {
   accountId: string;
@@ -38,7 +38,11 @@ export const STRIPE_EVENT_TYPES = [
 // ---- Shapes: only the fields we read. z.object accepts unknown keys and drops them, which also
 // keeps customer PII (emails, addresses) out of what we hand on.
 
-const stripeId = z.string().min(1);
+/**
+ * Stripe's ids are letters, digits and "_"; one that is not reaches Keap as a payment id (a renewal's
+ * order key, looked up through Keap's filter) only if it passes the same rule as the API's payment ids.
+ */
+const stripeId = z.string().min(1).max(255).regex(KEAP_FILTER_SAFE, KEAP_FILTER_SAFE_MESSAGE);
 /** Seconds since the epoch, bounded so that turning one into an ISO date can never throw. */
 const epochSeconds = z.number().int().min(0).max(253_402_300_799);
 const minorUnits = z.number().int().nonnegative();
