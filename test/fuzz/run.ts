@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAccount } from '../support/fixtures';
+import { stopTestDatabases } from '../support/database';
 import { API_TOKEN, getStack, stopStack } from '../support/stack';
 
 const root = join(__dirname, '..', '..');
@@ -97,6 +98,7 @@ async function main(): Promise<number> {
     return code === 0 && !failed ? 0 : 1;
   } finally {
     await stopStack();
+    await stopTestDatabases();
   }
 }
 
