@@ -34,6 +34,11 @@ export interface Account {
   gracePeriodDays: number;
   /** Keap tag applied to the contact while an order is PastDue or PaymentFailed. */
   pastDueTag?: string;
+  /**
+   * The currency the merchant's Keap app keeps its books in (ISO 4217), when the merchant says: an
+   * order in another is refused at the edge. Unset, a mismatch is found when the order is written.
+   */
+  currency?: string;
   createdAt: string;
   updatedAt: string;
 }

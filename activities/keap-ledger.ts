@@ -13,7 +13,12 @@
  */
 import type { Database, Sql } from '../platform/database';
 
-export type KeapRecordKind = 'order' | 'payment' | 'contact' | 'product' | 'order-key-field';
+/**
+ * `app-currency` is no write but what every process must agree on before writing an order: the
+ * currency the Keap app keeps its books in (its ISO code as the record's Keap id), as Keap's answers
+ * say (orders/activities/app-currency.ts).
+ */
+export type KeapRecordKind = 'order' | 'payment' | 'contact' | 'product' | 'order-key-field' | 'app-currency';
 
 export interface KeapRecord {
   state: 'pending' | 'written';

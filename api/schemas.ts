@@ -1,6 +1,6 @@
 /** Zod schemas of the HTTP API that are not order input (see orders/order-schema.ts for orders). */
 import { z } from 'zod';
-import { KEAP_FILTER_SAFE, KEAP_FILTER_SAFE_MESSAGE, resourceIdSchema } from '../orders/order-schema';
+import { currencySchema, KEAP_FILTER_SAFE, KEAP_FILTER_SAFE_MESSAGE, resourceIdSchema } from '../orders/order-schema';
 
 export const accountIdParams = z.strictObject({ accountId: resourceIdSchema });
 export const orderParams = z.strictObject({ accountId: resourceIdSchema, orderId: resourceIdSchema });
@@ -55,6 +55,10 @@ const settingsFields = {
     // The tag is found by name through Keap's filter.
     .regex(KEAP_FILTER_SAFE, KEAP_FILTER_SAFE_MESSAGE)
     .meta({ description: 'Keap tag applied to the contact while an order is PastDue or PaymentFailed' }),
+  currency: currencySchema.meta({
+    description:
+      'The currency the Keap app keeps its books in; an order in another currency is refused (422 currency_mismatch)',
+  }),
 };
 
 /** PATCH: settings only (credentials change through PUT), at least one of them. */
@@ -65,6 +69,7 @@ export const accountPatchSchema = z
     paymentMethodType: settingsFields.paymentMethodType.optional(),
     gracePeriodDays: settingsFields.gracePeriodDays.optional(),
     pastDueTag: settingsFields.pastDueTag.optional(),
+    currency: settingsFields.currency.optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, 'name at least one setting to change')
   .meta({ id: 'AccountPatch' });
@@ -77,6 +82,7 @@ export const accountPutSchema = z
     paymentMethodType: settingsFields.paymentMethodType,
     gracePeriodDays: settingsFields.gracePeriodDays.default(3),
     pastDueTag: settingsFields.pastDueTag.optional(),
+    currency: settingsFields.currency.optional(),
   })
   .meta({ id: 'AccountPut' });
 
@@ -100,6 +106,7 @@ export const accountResponseSchema = z
     paymentMethodType: z.string(),
     gracePeriodDays: z.number().int(),
     pastDueTag: z.string().optional(),
+    currency: z.string().optional(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

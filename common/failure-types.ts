@@ -8,4 +8,6 @@ export const KEAP_FAILURE_TYPE = {
   rejected: 'KeapRejectedError',
   /** The account's Keap connection is broken (refused refresh, rejected key, disconnected): wait for a reconnect. */
   needsReconnect: 'KeapNeedsReconnect',
+  /** The order's currency is not the one the Keap app keeps its books in: nothing is written; it waits. */
+  currencyMismatch: 'KeapCurrencyMismatch',
 } as const;

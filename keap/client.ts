@@ -278,6 +278,16 @@ export class KeapClient {
     return match;
   }
 
+  /** Any one product of the app (the first Keap lists), e.g. to read the currency its prices are in. */
+  async firstProduct(): Promise<KeapProduct | undefined> {
+    const { match } = await this.scanPages<'products', KeapProduct>(
+      { operation: 'listProducts', method: 'GET', path: '/products', query: { page_size: 1 } },
+      'products',
+      () => true,
+    );
+    return match;
+  }
+
   createProduct(product: KeapProductCreate): Promise<KeapProduct> {
     return this.request({ operation: 'createProduct', method: 'POST', path: '/products', body: product });
   }

@@ -63,6 +63,15 @@ export function orderRoutes(accounts: AccountStore, orders: OrderClient, checkou
       throw new HttpError(422, 'amount_mismatch', `The amounts do not agree: ${summary}`, problems);
     }
     const account = await requireAccount(accounts, accountId);
+    if (account.currency !== undefined && account.currency !== input.currency) {
+      // Keap would read every amount in the app's currency: refused before anything is started.
+      throw new HttpError(
+        422,
+        'currency_mismatch',
+        `The order is in ${input.currency} but account ${accountId}'s Keap app keeps its books in ${account.currency}`,
+        [{ path: 'currency', message: `must be ${account.currency}, the currency of the account's Keap app` }],
+      );
+    }
     const order = await resolveLines(accountId, input, checkouts);
     const result = await orders.submit(account, order);
     if (result.outcome === 'conflict') {

@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { CheckoutStore } from '../../checkouts/store';
 import type { KeapAccess, KeapSession } from '../../activities/keap-access';
 import type { KeapRecord } from '../../activities/keap-ledger';
+import type { KeapProduct } from '../../keap/types';
 
 export interface EnsureProductsInput {
   accountId: string;
@@ -41,12 +42,19 @@ export class KeapProducts {
     });
   }
 
-  /** Finds each SKU's Keap product, creating it at the charged price if missing. Safe to retry. */
+  /**
+   * Finds each SKU's Keap product, creating it at the charged price if missing. Safe to retry.
+   * `onCurrency` hears the currency of every product price Keap answered with (the app's currency).
+   */
   async resolve(
     { keap, appKey, ledger }: Pick<KeapSession, 'keap' | 'appKey' | 'ledger'>,
     accountId: string,
     items: EnsureProductsInput['items'],
+    onCurrency?: (currencyCode: string) => void,
   ): Promise<ProductIdsBySku> {
+    const heard = (product: KeapProduct) => {
+      if (product.price?.currency_code) onCurrency?.(product.price.currency_code);
+    };
     const bySku = new Map(items.map((item) => [item.sku, item]));
     const ids: ProductIdsBySku = {};
     for (const [sku, item] of bySku) {
@@ -66,6 +74,7 @@ export class KeapProducts {
           if (recorded) return recorded;
           const found = await keap.findProductBySku(sku);
           if (found) {
+            heard(found);
             await record.written(found.id);
             return found.id;
           }
@@ -77,6 +86,7 @@ export class KeapProducts {
             short_description: item.name,
             active: true,
           });
+          heard(created);
           await record.written(created.id);
           return created.id;
         }));

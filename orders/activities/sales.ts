@@ -6,10 +6,11 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Customer } from '../order-schema';
 import { syncKeapContact } from './contacts';
-import type { KeapAccess } from '../../activities/keap-access';
+import type { KeapAccess, KeapSession } from '../../activities/keap-access';
 import { mayHaveWrittenBefore } from '../../activities/keap-access';
+import { currencyMismatchFailure, KeapAppCurrency } from './app-currency';
 import type { CreateKeapOrderInput, KeapOrders, RecordedKeapPayment } from './keap-orders';
-import type { EnsureProductsInput, KeapProducts } from './products';
+import type { EnsureProductsInput, KeapProducts, ProductIdsBySku } from './products';
 import type { KeapOrderSnapshot, SaleFailureDetail, SaleProgress, SaleStep } from '../workflow/definitions';
 
 export interface WriteKeapSaleInput {
@@ -61,14 +62,40 @@ export function saleActivities(access: KeapAccess, products: KeapProducts, order
       const progress: SaleProgress = { ...input.done };
       let step: SaleStep = 'ensureProducts';
       let runs = 0;
+      /**
+       * The lines' products, once the order's currency is known to be the app's (app-currency.ts):
+       * refused before anything is written when the recorded currency differs (read again first), or
+       * right after the products when the app's currency is first heard then.
+       */
+      const productsInTheAppsCurrency = async (session: KeapSession): Promise<ProductIdsBySku> => {
+        const currency = new KeapAppCurrency(session);
+        const orderCurrency = input.order.currency.toUpperCase();
+        const refuse = (appCurrency: string) => {
+          step = 'createKeapOrder';
+          return currencyMismatchFailure(orderCurrency, appCurrency);
+        };
+        let recorded = await currency.recorded();
+        if (recorded !== undefined && recorded !== orderCurrency) {
+          recorded = (await currency.ask(recorded)) ?? recorded;
+          if (recorded !== orderCurrency) throw refuse(recorded);
+        }
+        const heard: { currency?: string } = {};
+        const productIds = await products.resolve(session, input.accountId, input.lines, (code) => {
+          heard.currency = code.toUpperCase();
+        });
+        if (heard.currency !== undefined) await currency.heard(heard.currency, recorded);
+        const appCurrency = heard.currency ?? recorded ?? (await currency.ask(recorded));
+        if (appCurrency !== undefined && appCurrency !== orderCurrency) throw refuse(appCurrency);
+        return productIds;
+      };
       try {
         return await access.run(input.accountId, async (session) => {
           runs += 1;
           const mayHaveWritten = input.mayHaveWritten || mayHaveWrittenBefore() || runs > 1;
           step = 'ensureProducts';
           // Products only feed the order's creation: once the order exists (a resumed try), a checkout
-          // unpublished since then must not hold its payment back.
-          const productIds = progress.keapOrder ? {} : await products.resolve(session, input.accountId, input.lines);
+          // unpublished since then must not hold its payment back; nor is its currency asked again.
+          const productIds = progress.keapOrder ? {} : await productsInTheAppsCurrency(session);
 
           step = 'syncContact';
           if (!progress.contactId) progress.contactId = input.contactId;
