@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   const api = await startApi({
     config,
     client,
+    db,
     accounts: new PostgresAccountStore(db),
     checkouts: new PostgresCheckoutStore(db),
     logger,

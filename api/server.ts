@@ -13,6 +13,8 @@ import { createApp } from './app';
 import { AesGcmPayloadCodec } from '../platform/payload-codec';
 import type { PayloadKey } from '../platform/payload-codec';
 import { OrderClient } from '../orders/client';
+import { OrderRegistry } from '../orders/registry';
+import type { Database } from '../platform/database';
 import type { CheckoutStore } from '../checkouts/store';
 import { CheckoutClient } from '../checkouts/client';
 import type { CheckoutClientOptions } from '../checkouts/client';
@@ -37,6 +39,8 @@ export function startApi(options: {
   /** Workflow options, e.g. a low continue-as-new threshold in tests. */
   orderWorkflowOptions?: ConstructorParameters<typeof OrderClient>[2];
   client: Client;
+  /** The shared database: orders placed before are recognised there after Temporal's retention. */
+  db: Database;
   accounts: AccountStore;
   /** Published checkouts; without it the checkout routes are not served. */
   checkouts?: CheckoutStore;
@@ -45,9 +49,13 @@ export function startApi(options: {
 }): Promise<RunningApi> {
   const { config, client, accounts, logger } = options;
   const secret = config.stripe.webhookSecret;
-  const orders = new OrderClient(client, config.temporal.taskQueue, options.orderWorkflowOptions, {
-    emailSearchAttribute: options.emailSearchAttribute ?? true,
-  });
+  const orders = new OrderClient(
+    client,
+    config.temporal.taskQueue,
+    options.orderWorkflowOptions,
+    { emailSearchAttribute: options.emailSearchAttribute ?? true },
+    new OrderRegistry(options.db),
+  );
   const oauth = config.keap.oauth;
   const checkouts =
     options.checkouts &&

@@ -19,6 +19,7 @@ import { contentFingerprint } from '../common/canonical-json';
 import { formatMoney } from '../common/money';
 import type { OrderLifecycle } from './order';
 import { orderTotal } from './order';
+import type { OrderRegistry } from './registry';
 import type { OrderEvent } from './order-events';
 import type { OrderRequest } from './order-schema';
 import type { OrderWorkflow, OrderWorkflowArgs, PlaceOrderRequest } from './workflow/definitions';
@@ -73,7 +74,20 @@ export class OrderClient {
     private readonly taskQueue: string,
     private readonly workflowOptions: Pick<OrderWorkflowArgs, 'continueAsNewAfterEvents'> = {},
     private readonly indexing: { emailSearchAttribute: boolean } = { emailSearchAttribute: true },
+    /** Orders placed before, kept beyond Temporal's retention (the API always has it). */
+    private readonly registry?: OrderRegistry,
   ) {}
+
+  /** Whether the workflow's history still exists (closed ones go after the namespace's retention). */
+  private async workflowExists(workflowId: string): Promise<boolean> {
+    try {
+      await this.client.workflow.getHandle(workflowId).describe();
+      return true;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
+    }
+  }
 
   private args(accountId: string, orderId: string): OrderWorkflowArgs {
     return { accountId, orderId, ...this.workflowOptions };
@@ -81,6 +95,28 @@ export class OrderClient {
 
   async submit(account: Account, order: OrderRequest): Promise<{ outcome: SubmitOutcome; workflowId: string }> {
     const workflowId = orderWorkflowId(account.accountId, order.orderId);
+    const fingerprint = contentFingerprint(order);
+    const registered = await this.registry?.get(account.accountId, order.orderId);
+    if (registered?.placedAt) {
+      // Placed before: the same content is a repeat, other content a conflict, whether or not the
+      // workflow's history still exists; a repeat never starts the order's life over.
+      if (registered.contentFingerprint !== fingerprint) return { outcome: 'conflict', workflowId };
+      if (!(await this.workflowExists(workflowId))) return { outcome: 'duplicate', workflowId };
+    } else {
+      await this.registry?.register(account.accountId, order.orderId, workflowId, fingerprint);
+    }
+    const outcome = await this.place(account, order, workflowId, fingerprint);
+    if (outcome !== 'conflict') await this.registry?.placed(account.accountId, order.orderId);
+    return { outcome, workflowId };
+  }
+
+  /** Hands the order to Temporal: a new workflow, or the running one by update; a closed one is compared. */
+  private async place(
+    account: Account,
+    order: OrderRequest,
+    workflowId: string,
+    fingerprint: string,
+  ): Promise<SubmitOutcome> {
     const request: PlaceOrderRequest = {
       order,
       salesSyncEnabled: account.salesSyncEnabled,
@@ -89,7 +125,7 @@ export class OrderClient {
         pastDueTag: account.pastDueTag,
         emailSearchAttribute: this.indexing.emailSearchAttribute,
       },
-      contentFingerprint: contentFingerprint(order),
+      contentFingerprint: fingerprint,
       receivedAt: new Date().toISOString(),
     };
     const startOptions = {
@@ -111,7 +147,7 @@ export class OrderClient {
         ...startOptions,
         args: [{ ...this.args(account.accountId, order.orderId), placed: request }],
       });
-      return { outcome: 'started', workflowId };
+      return 'started';
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
@@ -127,16 +163,16 @@ export class OrderClient {
         args: [request],
         startWorkflowOperation,
       });
-      return { outcome: result.duplicate ? 'duplicate' : 'started', workflowId };
+      return result.duplicate ? 'duplicate' : 'started';
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-        if (error.cause.type === ORDER_CONFLICT_FAILURE) return { outcome: 'conflict', workflowId };
+        if (error.cause.type === ORDER_CONFLICT_FAILURE) return 'conflict';
       }
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
       // The order's workflow has closed: compare with the content it was given.
       const lifecycle = await this.lifecycle(account.accountId, order.orderId);
       const same = lifecycle?.contentFingerprint === request.contentFingerprint;
-      return { outcome: same ? 'duplicate' : 'conflict', workflowId };
+      return same ? 'duplicate' : 'conflict';
     }
   }
 

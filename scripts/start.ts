@@ -124,6 +124,7 @@ async function main(): Promise<void> {
   const api = await startApi({
     config: { ...config, keap: { ...config.keap, oauth } },
     client,
+    db,
     accounts,
     checkouts,
     logger,

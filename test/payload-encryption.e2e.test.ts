@@ -113,6 +113,7 @@ describe('payload encryption', function () {
         keap: { timeoutMs: 5_000 },
       },
       client: stack.client,
+      db: stack.db,
       accounts: stack.accounts,
       logger: createLogger('silent'),
       emailSearchAttribute: false,

@@ -1,7 +1,7 @@
 /**
- * A first try writes its Keap order and payment without looking (no earlier write can exist), except
- * in a run an operator reset: activities before the reset point may have written, so every write
- * there looks first. Reset here on the real dev server, after the order was written and paid.
+ * A run an operator reset repeats activities that already wrote to Keap before the reset point; the
+ * ledger of Keap writes (and, for writes it has no record of, a look in Keap first) keeps them from
+ * writing twice. Reset here on the real dev server, after the order was written and paid.
  */
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
@@ -35,7 +35,7 @@ describe('a reset order workflow', function () {
     accountId = await createAccount(stack);
   });
 
-  it('looks before writing again: still one Keap order with one payment', async () => {
+  it('writes nothing again: still one Keap order with one payment', async () => {
     const order = oneTimeOrder();
     await stack.call('POST', `/v1/accounts/${accountId}/orders`, order);
     const paid = await waitForStatus(stack, accountId, order.orderId, 'Paid');
@@ -60,8 +60,8 @@ describe('a reset order workflow', function () {
     assert.equal(again.status, 'Paid');
     assert.equal(again.keapOrderId, paid.keapOrderId);
     const operations = keapCallsMentioning(exchanges, from, [order.orderId, `/orders/${paid.keapOrderId}/`]);
-    // The contact is found by email as always; the order and its payment are looked up, not written.
-    assert.deepEqual(operations, ['listContacts', 'listOrders', 'listOrderPayments']);
+    // The contact is found by email as always; the order and its payment are the ledger's, not written.
+    assert.deepEqual(operations, ['listContacts']);
     const orders = await keapOrdersForEmail(stack, order.customer.email);
     assert.equal(orders.length, 1);
     const payments = (await keapGet(stack, `/orders/${orders[0].id}/payments`)).invoice_order_payments;

@@ -2,7 +2,7 @@ import type { Address } from '../order-schema';
 import { fromKeapDecimal, toKeapDecimal } from '../../common/money';
 import { keapPaymentMarker } from '../order';
 import type { KeapClient } from '../../keap/client';
-import type { KeapCustomFieldMetaData, KeapOrder } from '../../keap/types';
+import type { KeapOrder } from '../../keap/types';
 import type { KeapAccess, KeapSession } from '../../activities/keap-access';
 import type { KeapOrderSnapshot } from '../workflow/definitions';
 import { mayHaveWrittenBefore } from '../../activities/keap-access';

@@ -120,6 +120,7 @@ async function startStack(): Promise<Stack> {
       keap: { oauth: sandboxOAuth(sandbox), timeoutMs: 5_000 },
     },
     client: env.client,
+    db,
     accounts,
     payloadKeys: PAYLOAD_KEYS,
     codecAllowedOrigins: ['http://127.0.0.1:8233'],
