@@ -10,7 +10,7 @@ import { createActivities } from '../activities';
 import { PostgresAccountStore } from '../accounts/postgres-store';
 import { PostgresCheckoutStore } from '../checkouts/postgres-store';
 import { KeapConnections } from '../accounts/connections';
-import type { WrittenSale } from '../orders/activities/sales';
+import type { WriteKeapSaleInput, WrittenSale } from '../orders/activities/sales';
 import { keapOrderKey } from '../orders/order';
 import { startKeapSandbox } from '../keap-sandbox';
 import type { KeapSandbox } from '../keap-sandbox';
@@ -218,13 +218,14 @@ describe('exactly once across worker processes', function () {
       mayHaveWritten: false,
     };
     const sales = await Promise.all(
-      dbs.map(
-        (db) =>
-          new MockActivityEnvironment({ attempt: 1, startToCloseTimeoutMs: 45_000 }).run(
-            workerActivities(db).writeKeapSale,
-            input,
-          ) as Promise<WrittenSale>,
-      ),
+      dbs.map((db) => {
+        const activities = workerActivities(db);
+        return new MockActivityEnvironment({ attempt: 1, startToCloseTimeoutMs: 45_000 }).run<
+          [WriteKeapSaleInput],
+          WrittenSale,
+          (input: WriteKeapSaleInput) => Promise<WrittenSale>
+        >((sale) => activities.writeKeapSale(sale), input);
+      }),
     );
     assert.equal(sales[0]!.keapOrder.keapOrderId, sales[1]!.keapOrder.keapOrderId);
     assert.equal(sales[0]!.payment.keapPaymentId, sales[1]!.payment.keapPaymentId);
