@@ -124,7 +124,7 @@ export const orderLifecycleSchema = z
     planType: z.enum(['one_time', 'payment_plan', 'subscription']).optional(),
     status: z.string().meta({
       description:
-        'AwaitingOrder, Received, Syncing, SyncDisabled, NeedsAttention, Paid, Trialing, AwaitingInstallment, PastDue, PaymentFailed, PaidInFull, Active or Cancelled',
+        'AwaitingOrder, Received, Syncing, SyncDisabled, NeedsAttention, Paid, Trialing, AwaitingInstallment, PastDue, PaymentFailed, PaidInFull, Active, Cancelled or Ended',
     }),
     statusReason: z.string().optional(),
     currency: z.string().optional(),

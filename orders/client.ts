@@ -38,7 +38,10 @@ import {
 import { SA_ACCOUNT_ID, SA_CUSTOMER_EMAIL, SA_PLAN_TYPE, SA_STATUS } from '../workflows/support/search-attributes';
 
 export type SubmitOutcome = 'started' | 'duplicate' | 'conflict';
-/** 'closed': the order's workflow has ended (paid, cancelled); the event changes nothing. */
+/**
+ * 'closed': an ended order that cannot be run again for the event: placed before the order registry
+ * existed, so the order as placed is unknown. Every other ended order records it (see `deliver`).
+ */
 export type DeliverOutcome = 'delivered' | 'closed';
 
 function summaryOf(order: OrderRequest): string {
@@ -68,11 +71,17 @@ function signalFor(event: OrderEvent): { signal: string; arg: unknown } {
   }
 }
 
+/** Workflow options, e.g. shorter waits in tests. */
+export interface OrderWorkflowOptions extends Pick<OrderWorkflowArgs, 'continueAsNewAfterEvents'> {
+  /** How long an order run again for late events waits for more before it closes (default 10 minutes). */
+  lateEventQuietMs?: number;
+}
+
 export class OrderClient {
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
-    private readonly workflowOptions: Pick<OrderWorkflowArgs, 'continueAsNewAfterEvents'> = {},
+    private readonly workflowOptions: OrderWorkflowOptions = {},
     private readonly indexing: { emailSearchAttribute: boolean } = { emailSearchAttribute: true },
     /** Orders placed before, kept beyond Temporal's retention (the API always has it). */
     private readonly registry?: OrderRegistry,
@@ -90,33 +99,13 @@ export class OrderClient {
   }
 
   private args(accountId: string, orderId: string): OrderWorkflowArgs {
-    return { accountId, orderId, ...this.workflowOptions };
+    const { continueAsNewAfterEvents } = this.workflowOptions;
+    return { accountId, orderId, ...(continueAsNewAfterEvents !== undefined ? { continueAsNewAfterEvents } : {}) };
   }
 
   async submit(account: Account, order: OrderRequest): Promise<{ outcome: SubmitOutcome; workflowId: string }> {
     const workflowId = orderWorkflowId(account.accountId, order.orderId);
     const fingerprint = contentFingerprint(order);
-    const registered = await this.registry?.get(account.accountId, order.orderId);
-    if (registered?.placedAt) {
-      // Placed before: the same content is a repeat, other content a conflict, whether or not the
-      // workflow's history still exists; a repeat never starts the order's life over.
-      if (registered.contentFingerprint !== fingerprint) return { outcome: 'conflict', workflowId };
-      if (!(await this.workflowExists(workflowId))) return { outcome: 'duplicate', workflowId };
-    } else {
-      await this.registry?.register(account.accountId, order.orderId, workflowId, fingerprint);
-    }
-    const outcome = await this.place(account, order, workflowId, fingerprint);
-    if (outcome !== 'conflict') await this.registry?.placed(account.accountId, order.orderId);
-    return { outcome, workflowId };
-  }
-
-  /** Hands the order to Temporal: a new workflow, or the running one by update; a closed one is compared. */
-  private async place(
-    account: Account,
-    order: OrderRequest,
-    workflowId: string,
-    fingerprint: string,
-  ): Promise<SubmitOutcome> {
     const request: PlaceOrderRequest = {
       order,
       salesSyncEnabled: account.salesSyncEnabled,
@@ -128,6 +117,23 @@ export class OrderClient {
       contentFingerprint: fingerprint,
       receivedAt: new Date().toISOString(),
     };
+    const registered = await this.registry?.get(account.accountId, order.orderId);
+    if (registered?.placedAt) {
+      // Placed before: the same content is a repeat, other content a conflict, whether or not the
+      // workflow's history still exists; a repeat never starts the order's life over.
+      if (registered.contentFingerprint !== fingerprint) return { outcome: 'conflict', workflowId };
+      if (!(await this.workflowExists(workflowId))) return { outcome: 'duplicate', workflowId };
+    } else {
+      await this.registry?.register(account.accountId, order.orderId, workflowId, request);
+    }
+    const outcome = await this.place(account, request, workflowId);
+    if (outcome !== 'conflict') await this.registry?.placed(account.accountId, order.orderId);
+    return { outcome, workflowId };
+  }
+
+  /** Hands the order to Temporal: a new workflow, or the running one by update; a closed one is compared. */
+  private async place(account: Account, request: PlaceOrderRequest, workflowId: string): Promise<SubmitOutcome> {
+    const { order } = request;
     const startOptions = {
       workflowId,
       taskQueue: this.taskQueue,
@@ -176,29 +182,95 @@ export class OrderClient {
     }
   }
 
-  /** Hands an event to its order's workflow, starting it if the order has not arrived yet. */
+  /**
+   * Hands an event to its order's workflow: a placed order's running workflow, or, once it has ended
+   * (even after its history was deleted), a run that records events that came after its end; an
+   * order not placed yet gets its workflow started, holding the event until the order comes.
+   */
   async deliver(accountId: string, orderId: string, event: OrderEvent): Promise<DeliverOutcome> {
-    const common = {
-      workflowId: orderWorkflowId(accountId, orderId),
-      taskQueue: this.taskQueue,
-      args: [this.args(accountId, orderId)] as [OrderWorkflowArgs],
-      workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
-      typedSearchAttributes: [
-        { key: SA_ACCOUNT_ID, value: accountId },
-        { key: SA_STATUS, value: 'AwaitingOrder' },
-      ],
-      staticSummary: `Order ${orderId} (a payment event arrived before the order)`,
-    };
+    const workflowId = orderWorkflowId(accountId, orderId);
+    const { signal, arg } = signalFor(event);
+    const registered = await this.registry?.get(accountId, orderId);
+    if (registered?.placedAt) {
+      try {
+        await this.client.workflow.getHandle(workflowId).signal(signal, arg);
+        return 'delivered';
+      } catch (error) {
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+      }
+      if (registered.request) {
+        await this.reopen(accountId, orderId, registered.request, { signal, arg });
+        return 'delivered';
+      }
+      return 'closed';
+    }
     try {
-      const { signal, arg } = signalFor(event);
       await this.client.workflow.signalWithStart<OrderWorkflow, [unknown]>('orderWorkflow', {
-        ...common,
+        workflowId,
+        taskQueue: this.taskQueue,
+        args: [this.args(accountId, orderId)],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: SA_ACCOUNT_ID, value: accountId },
+          { key: SA_STATUS, value: 'AwaitingOrder' },
+        ],
+        staticSummary: `Order ${orderId} (a payment event arrived before the order)`,
         signal,
         signalArgs: [arg],
       });
       return 'delivered';
     } catch (error) {
+      // A closed order the registry never saw (placed before it existed): nothing to run it again with.
       if (error instanceof WorkflowExecutionAlreadyStartedError) return 'closed';
+      throw error;
+    }
+  }
+
+  /**
+   * Runs an ended order again for an event that came after its end, with the closed run's lifecycle
+   * while its history exists. Another API process doing the same at once finds this run and signals it.
+   */
+  private async reopen(
+    accountId: string,
+    orderId: string,
+    placed: PlaceOrderRequest,
+    { signal, arg }: { signal: string; arg: unknown },
+  ): Promise<void> {
+    const workflowId = orderWorkflowId(accountId, orderId);
+    const lifecycle = await this.closedLifecycle(workflowId);
+    const { lateEventQuietMs } = this.workflowOptions;
+    await this.client.workflow.signalWithStart<OrderWorkflow, [unknown]>('orderWorkflow', {
+      workflowId,
+      taskQueue: this.taskQueue,
+      args: [
+        {
+          ...this.args(accountId, orderId),
+          reopened: { placed, lifecycle, ...(lateEventQuietMs !== undefined ? { quietMs: lateEventQuietMs } : {}) },
+        },
+      ],
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      typedSearchAttributes: [
+        { key: SA_ACCOUNT_ID, value: accountId },
+        { key: SA_PLAN_TYPE, value: placed.order.plan.type },
+        { key: SA_STATUS, value: lifecycle?.status ?? 'Ended' },
+      ],
+      staticSummary: `${summaryOf(placed.order)} · events after its end`,
+      signal,
+      signalArgs: [arg],
+    });
+  }
+
+  /** The lifecycle an ended run returned (or, for one that failed, its last state), while its history exists. */
+  private async closedLifecycle(workflowId: string): Promise<OrderLifecycle | undefined> {
+    const handle = this.client.workflow.getHandle<OrderWorkflow>(workflowId);
+    try {
+      const { status } = await handle.describe();
+      // Reopened by another API process meanwhile: the start below finds that run and signals it.
+      if (status.name === 'RUNNING') return undefined;
+      if (status.name === 'COMPLETED') return await handle.result();
+      return await handle.query(lifecycleQuery);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
       throw error;
     }
   }

@@ -30,7 +30,12 @@ export type OrderStatus =
   | 'PaidInFull'
   /** Subscription renewing normally. */
   | 'Active'
-  | 'Cancelled';
+  | 'Cancelled'
+  /**
+   * The order had ended and its history is gone (retention) when an event came after its end: the
+   * run that records it knows the order as placed, and Keap's records from the ledger.
+   */
+  | 'Ended';
 
 export interface RecordedPayment {
   id: string;
@@ -72,6 +77,8 @@ export interface OrderLifecycle {
   ignoredPayments: { id: string; reason: string }[];
   cancelledAt?: string;
   attention?: { step: string; error: string; since: string };
+  /** Times the order was run again for events that came after it ended (see `reopened` in the workflow args). */
+  reopenings?: number;
   /** Identifies the order content the workflow was given, to tell a repeat from a conflicting post. */
   contentFingerprint?: string;
   updatedAt: string;

@@ -126,6 +126,26 @@ export function subscriptionDeleted(routing: Routing, options: { canceledAt?: st
   );
 }
 
+export function refundCreated(
+  routing: Routing,
+  options: { refundId: string; paymentIntent: string; amount: number; currency?: string; createdAt?: string },
+) {
+  return envelope(
+    'refund.created',
+    {
+      id: options.refundId,
+      object: 'refund',
+      amount: options.amount,
+      currency: (options.currency ?? 'USD').toLowerCase(),
+      created: seconds(options.createdAt),
+      payment_intent: options.paymentIntent,
+      metadata: metadata(routing),
+      status: 'succeeded',
+    },
+    options.createdAt,
+  );
+}
+
 /** The body and Stripe-Signature header Stripe would send; `timestamp` (seconds) backdates the signature. */
 export function signEvent(event: object, secret: string, timestamp?: number): { body: string; signature: string } {
   const body = JSON.stringify(event);

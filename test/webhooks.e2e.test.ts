@@ -69,10 +69,13 @@ describe('Stripe webhooks end to end', function () {
     assert.equal(paid.status, 'PAID');
     assert.equal((await keapGet(stack, `/orders/${keapOrderId}/payments`)).invoice_order_payments.length, 3);
     assert.equal((await keapOrdersForEmail(stack, email)).length, 1);
-    // The workflow has ended: a late redelivery is acknowledged and changes nothing.
+    // The workflow has ended: a late redelivery is taken (a run for late events) and recorded nothing twice.
     const late = await post(second);
     assert.equal(late.status, 200);
-    assert.equal(late.body.delivered, false);
+    assert.equal(late.body.delivered, true);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await keapGet(stack, `/orders/${keapOrderId}/payments`)).invoice_order_payments.length, 3);
+    assert.equal((await stack.call('GET', `/v1/accounts/${accountId}/orders/${orderId}`)).body.installments.paid, 3);
   });
 
   it('holds a payment that arrives before its order, then records it once the order comes', async () => {
@@ -177,14 +180,21 @@ describe('Stripe webhooks end to end', function () {
     assert.equal(cancel.status, 202);
     const cancelled = await waitForStatus(stack, accountId, orderId, 'Cancelled');
     assert.equal(cancelled.balance, 10_000);
-    const again = await stack.call('POST', `/v1/accounts/${accountId}/orders/${orderId}/payments`, {
+    // An installment charged after the cancellation is money received: recorded, not refused.
+    const late = await stack.call('POST', `/v1/accounts/${accountId}/orders/${orderId}/payments`, {
       ...payment,
-      id: 'in_new',
+      id: `in_${orderId}_late`,
     });
-    assert.equal(again.status, 409);
-    assert.equal(again.body.error.code, 'order_closed');
+    assert.equal(late.status, 202, JSON.stringify(late.body));
     const repeat = await stack.call('POST', `/v1/accounts/${accountId}/orders/${orderId}/payments`, payment);
     assert.equal(repeat.status, 202);
-    assert.equal(repeat.body.duplicate, true);
+    const recorded = await waitFor('the late installment', async () => {
+      const res = await stack.call('GET', `/v1/accounts/${accountId}/orders/${orderId}`);
+      return res.body.payments?.length === 3 ? res.body : undefined;
+    });
+    assert.equal(recorded.status, 'Cancelled');
+    assert.equal(recorded.balance, 0);
+    const payments = (await keapGet(stack, `/orders/${lifecycle.keapOrderId}/payments`)).invoice_order_payments;
+    assert.equal(payments.length, 3, 'the late installment once, the repeat not again');
   });
 });

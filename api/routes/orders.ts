@@ -88,7 +88,10 @@ export function orderRoutes(accounts: AccountStore, orders: OrderClient, checkou
       .json({ workflowId: result.workflowId, statusUrl: url, duplicate: result.outcome === 'duplicate' });
   });
 
-  /** Delivers an event; an event for an order whose workflow has ended is a 409, unless it is a repeat. */
+  /**
+   * Delivers an event (an ended order records it in a run for late events); only an ended order placed
+   * before the order registry existed cannot take it: a 409, unless it is a repeat.
+   */
   async function deliver(accountId: string, orderId: string, event: OrderEvent, repeatOf?: string) {
     const outcome = await orders.deliver(accountId, orderId, event);
     const workflowId = orderWorkflowId(accountId, orderId);

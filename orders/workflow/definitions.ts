@@ -47,8 +47,21 @@ export interface OrderWorkflowArgs {
    */
   placed?: PlaceOrderRequest;
   carried?: CarriedOrderState;
+  /**
+   * A closed order run again for events that came after it ended (a late refund, a final invoice,
+   * a redelivery): the order as placed, and the closed run's lifecycle while its history exists.
+   */
+  reopened?: ReopenedOrder;
   /** Continue-as-new once history reaches this many events (Temporal's own suggestion also counts). */
   continueAsNewAfterEvents?: number;
+}
+
+export interface ReopenedOrder {
+  placed: PlaceOrderRequest;
+  /** Absent when the closed run's history is gone (retention): Keap's records then come from the ledger. */
+  lifecycle?: OrderLifecycle;
+  /** How long the run waits for more late events before it closes again (default 10 minutes). */
+  quietMs?: number;
 }
 
 /** A Keap order as the order's activities answer it (`createKeapOrder`, `getKeapOrder`, `writeKeapSale`). */

@@ -57,6 +57,18 @@ export class Inbox {
     return this.events.shift() as InboxEvent;
   }
 
+  hasPayments(): boolean {
+    return this.events.some((e) => e.kind === 'payment');
+  }
+
+  /** Takes every queued payment out of the inbox, in arrival order (other events stay). */
+  takePayments(): PaymentEvent[] {
+    const payments = this.events.flatMap((e) => (e.kind === 'payment' ? [e.payment] : []));
+    if (payments.length > 0)
+      this.events.splice(0, this.events.length, ...this.events.filter((e) => e.kind !== 'payment'));
+    return payments;
+  }
+
   /** Lists every queued payment as ignored, for `reason`, when the order ends. */
   drain(reason: string): void {
     for (const event of this.events.splice(0)) {

@@ -31,6 +31,7 @@ import { KeapWrites } from './keap-writes';
 import { runOneTime } from './lifecycles/one-time';
 import { runPaymentPlan } from './lifecycles/payment-plan';
 import { runSubscription } from './lifecycles/subscription';
+import { runLateEvents } from './lifecycles/late-events';
 import type { OrderRun } from './order-run';
 import { newLifecycle } from './order-run';
 import { Overdue } from './overdue';
@@ -39,13 +40,13 @@ import { OrderVisibility, orderSearchAttributes } from './visibility';
 
 export async function orderWorkflow(args: OrderWorkflowArgs): Promise<OrderLifecycle> {
   const info = workflowInfo();
-  const { carried } = args;
+  const { carried, reopened } = args;
   // Deadlines (trial end) run on workflow time, not the API host's clock.
-  let placed = carried?.placed ?? (args.placed && { ...args.placed, receivedAt: nowIso() });
-  const lc = carried?.lifecycle ?? newLifecycle(info.workflowId, args);
-  if (!carried && placed) lc.contentFingerprint = placed.contentFingerprint;
-  const inbox = new Inbox(lc, carried);
-  const visibility = new OrderVisibility(lc, carried !== undefined);
+  let placed = carried?.placed ?? reopened?.placed ?? (args.placed && { ...args.placed, receivedAt: nowIso() });
+  const lc = carried?.lifecycle ?? reopened?.lifecycle ?? newLifecycle(info.workflowId, args);
+  if (!carried && !reopened?.lifecycle && placed) lc.contentFingerprint = placed.contentFingerprint;
+  const inbox = new Inbox(lc, carried ?? (reopened && { inbox: [], seenPaymentIds: handledPaymentIds(lc) }));
+  const visibility = new OrderVisibility(lc, carried !== undefined || reopened?.lifecycle !== undefined);
   const resume = new Latch();
   const reconnect = new Latch();
 
@@ -85,6 +86,12 @@ export async function orderWorkflow(args: OrderWorkflowArgs): Promise<OrderLifec
   }
   const run = orderRun(args, placed as PlaceOrderRequest, lc, inbox, visibility, { resume, reconnect });
   const { order } = run.placed;
+
+  if (reopened) {
+    if (!reopened.lifecycle) endedWithoutHistory(lc, run.placed);
+    await runLateEvents(run, reopened.quietMs);
+    return lc;
+  }
 
   let initial: PaymentEvent | undefined;
   if (!carried) {
@@ -158,4 +165,21 @@ function orderRun(
         ...(resetRun ? { afterReset: true } : {}),
       })),
   };
+}
+
+/** Payments the closed run recorded or set aside: a redelivery of one is not recorded again. */
+function handledPaymentIds(lifecycle: OrderLifecycle): string[] {
+  return [...lifecycle.payments.map((p) => p.id), ...lifecycle.ignoredPayments.map((p) => p.id)];
+}
+
+/** A reopened order whose closed run's history is gone: what the order as placed tells. */
+function endedWithoutHistory(lc: OrderLifecycle, placed: PlaceOrderRequest): void {
+  const { order } = placed;
+  lc.planType = order.plan.type;
+  lc.currency = order.currency;
+  lc.total = orderTotal(order);
+  lc.balance = lc.total;
+  lc.status = 'Ended';
+  lc.statusReason =
+    'The order had ended and its earlier history was deleted (retention); events after its end are recorded here, and Keap records come from the ledger of Keap writes.';
 }

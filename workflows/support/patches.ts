@@ -12,3 +12,9 @@
 export const ONE_ACTIVITY_PER_SALE = 'one-activity-per-sale';
 // Replay-only while ONE_ACTIVITY_PER_SALE's old branch is kept (orders/workflow/keap-writes.ts): the
 // activities `ensureProducts` and `createKeapOrder`, and the searchable `Syncing` status.
+
+/**
+ * Payments still queued when a plan or subscription is cancelled are recorded (a final invoice Stripe
+ * delivered with, or just after, the cancellation is money received), not listed as ignored.
+ */
+export const PAYMENTS_QUEUED_AT_CANCEL_RECORDED = 'payments-queued-at-cancel-recorded';

@@ -3,9 +3,11 @@
  * (Keap shows it partially paid) and each later one on the SAME order, until it is paid in full.
  * An installment not received by its due date plus the grace period turns the order PastDue.
  */
+import { patched } from '@temporalio/workflow';
 import type { PaymentEvent } from '../../order-events';
 import type { PaymentPlan } from '../../order-schema';
 import { addDays, addIntervals } from '../../../common/schedule';
+import { PAYMENTS_QUEUED_AT_CANCEL_RECORDED } from '../../../workflows/support/patches';
 import type { OrderRun } from '../order-run';
 import { keapOrderSearchAttribute } from '../visibility';
 
@@ -50,32 +52,17 @@ export async function runPaymentPlan(
       continue;
     }
     switch (event.kind) {
-      case 'payment': {
-        if (event.payment.sequence === 'initial') {
-          inbox.ignorePayment(event.payment, 'the first installment is already recorded');
-          break;
-        }
-        if (event.payment.amount > lc.balance) {
-          inbox.ignorePayment(event.payment, `it exceeds the open balance of ${run.money(lc.balance)}`);
-          break;
-        }
-        const keapOrderId = lc.keapOrderId as string;
-        // A payment id reaches this point once (deduplicated on arrival), so its first try writes blind.
-        lc.totalPaid = await run.keap.recordPayment(
-          { keapOrderId, totalPaid: lc.totalPaid, created: false },
-          event.payment,
-          { firstTryWritesBlind: true },
-        );
-        lc.balance = lc.total - lc.totalPaid;
-        progress.paid += 1;
-        if (overdue.overdue) await overdue.clear();
-        visibility.setStatus('AwaitingInstallment', summary(run));
+      case 'payment':
+        await installment(run, event.payment);
         break;
-      }
       case 'payment_failed':
         await overdue.paymentFailed(event.failure, summary(run), run.money);
         break;
       case 'cancelled':
+        // An installment Stripe charged with, or just before, the cancellation is still money received.
+        if (inbox.hasPayments() && patched(PAYMENTS_QUEUED_AT_CANCEL_RECORDED)) {
+          for (const payment of inbox.takePayments()) await installment(run, payment);
+        }
         lc.cancelledAt = event.cancellation.at;
         lc.nextDueAt = undefined;
         visibility.setStatus('Cancelled', `plan cancelled with ${run.money(lc.balance)} still open; ${summary(run)}`);
@@ -88,6 +75,28 @@ export async function runPaymentPlan(
   if (overdue.overdue) await overdue.clear();
   visibility.setStatus('PaidInFull', `${summary(run)} · Keap order ${lc.keapOrderId} PAID`);
   inbox.drain('the plan is already paid in full');
+}
+
+/** One installment: recorded on the plan's Keap order, unless it is the first again or exceeds the balance. */
+export async function installment(run: OrderRun, payment: PaymentEvent): Promise<void> {
+  const { lifecycle: lc, inbox, visibility, overdue } = run;
+  if (payment.sequence === 'initial') {
+    inbox.ignorePayment(payment, 'the first installment is already recorded');
+    return;
+  }
+  if (payment.amount > lc.balance) {
+    inbox.ignorePayment(payment, `it exceeds the open balance of ${run.money(lc.balance)}`);
+    return;
+  }
+  const keapOrderId = lc.keapOrderId as string;
+  // A payment id reaches this point once (deduplicated on arrival), so its first try writes blind.
+  lc.totalPaid = await run.keap.recordPayment({ keapOrderId, totalPaid: lc.totalPaid, created: false }, payment, {
+    firstTryWritesBlind: true,
+  });
+  lc.balance = lc.total - lc.totalPaid;
+  if (lc.installments) lc.installments.paid += 1;
+  if (overdue.overdue) await overdue.clear();
+  visibility.setStatus('AwaitingInstallment', summary(run));
 }
 
 function summary(run: OrderRun): string {

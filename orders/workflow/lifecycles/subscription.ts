@@ -4,10 +4,12 @@
  * when the history grows. Trials: the contact is synced at signup, and no Keap order exists until
  * the first real payment (there is nothing paid or shippable before it).
  */
+import { patched } from '@temporalio/workflow';
 import { itemsTotal } from '../../order';
 import type { PaymentEvent } from '../../order-events';
 import type { SubscriptionPlan } from '../../order-schema';
 import { addDays, addIntervals } from '../../../common/schedule';
+import { PAYMENTS_QUEUED_AT_CANCEL_RECORDED } from '../../../workflows/support/patches';
 import type { OrderRun } from '../order-run';
 import { keapOrderSearchAttribute } from '../visibility';
 
@@ -42,7 +44,7 @@ export async function runSubscription(
       } else if (event.kind === 'payment_failed') {
         await overdue.paymentFailed(event.failure, 'the first payment after the trial', run.money);
       } else {
-        return cancel(run, event.cancellation.at);
+        return await cancel(run, event.cancellation.at);
       }
     }
     await recordCycle(run, first, 1);
@@ -72,14 +74,22 @@ export async function runSubscription(
         await overdue.paymentFailed(event.failure, summary(run), run.money);
         break;
       case 'cancelled':
-        return cancel(run, event.cancellation.at);
+        return await cancel(run, event.cancellation.at);
     }
     await run.continueAsNewIfDue();
   }
 }
 
-/** One paid cycle: its own Keap order (keyed by the payment after the first), paid. */
-async function recordCycle(run: OrderRun, payment: PaymentEvent, cycle: number): Promise<void> {
+/**
+ * One paid cycle: its own Keap order, paid; keyed by the order for the first cycle and by the payment
+ * for a renewal (`renewal`, by default every cycle after the first).
+ */
+export async function recordCycle(
+  run: OrderRun,
+  payment: PaymentEvent,
+  cycle: number,
+  { renewal = cycle !== 1 }: { renewal?: boolean } = {},
+): Promise<void> {
   const { order } = run.placed;
   const lc = run.lifecycle;
   // Renewal orders carry the price actually charged; if it changed, one line at that price.
@@ -87,11 +97,10 @@ async function recordCycle(run: OrderRun, payment: PaymentEvent, cycle: number):
     itemsTotal(order.items) === payment.amount
       ? order.items
       : [{ ...order.items[0]!, quantity: 1, unitAmount: payment.amount }];
-  const title =
-    cycle === 1
-      ? `Checkout order ${order.orderId} · subscription`
-      : `Checkout order ${order.orderId} · renewal ${cycle}`;
-  const renewalOf = cycle === 1 ? undefined : payment.id;
+  const title = renewal
+    ? `Checkout order ${order.orderId} · renewal ${cycle}`
+    : `Checkout order ${order.orderId} · subscription`;
+  const renewalOf = renewal ? payment.id : undefined;
   const { keapOrder } = await run.keap.writeSale(lines, title, payment, { renewalOf });
   lc.cycles = cycle;
   lc.total += keapOrder.total;
@@ -105,8 +114,15 @@ async function recordCycle(run: OrderRun, payment: PaymentEvent, cycle: number):
   run.visibility.setStatus('Active', summary(run), cycle === 1 ? keapOrderSearchAttribute(keapOrder.keapOrderId) : []);
 }
 
-function cancel(run: OrderRun, at: string): void {
+async function cancel(run: OrderRun, at: string): Promise<void> {
   const lc = run.lifecycle;
+  // A cycle Stripe charged with, or just before, the cancellation is still a paid cycle.
+  if (run.inbox.hasPayments() && patched(PAYMENTS_QUEUED_AT_CANCEL_RECORDED)) {
+    for (const payment of run.inbox.takePayments()) {
+      if (payment.sequence === 'initial') run.inbox.ignorePayment(payment, 'the first payment is already recorded');
+      else await recordCycle(run, payment, (lc.cycles ?? 0) + 1);
+    }
+  }
   lc.cancelledAt = at;
   lc.nextDueAt = undefined;
   run.visibility.setStatus('Cancelled', `subscription cancelled; ${summary(run)}`);
