@@ -39,13 +39,18 @@ export async function requireAccount(accounts: AccountStore, accountId: string):
 export class AccountService {
   constructor(private readonly deps: AccountServiceDeps) {}
 
+  /**
+   * The credentials the input names, as a function of the account's current ones (an OAuth token
+   * pair's generation follows the current one), so they are applied under the store's row lock:
+   * a refresh committed meanwhile is never overwritten with a clashing generation.
+   */
   private async credentials(
     input: z.output<typeof keapCredentialsInputSchema>,
-    previous?: KeapCredentials,
-  ): Promise<KeapCredentials> {
-    if ('apiKey' in input) return { type: 'apiKey', apiKey: input.apiKey };
+  ): Promise<(previous?: KeapCredentials) => KeapCredentials> {
+    if ('apiKey' in input) return () => ({ type: 'apiKey', apiKey: input.apiKey });
     const oauth = input.oauth;
-    if ('accessToken' in oauth) return credentialsFromTokens(oauth, previous, Date.now());
+    const now = Date.now();
+    if ('accessToken' in oauth) return (previous) => credentialsFromTokens(oauth, previous, now);
     if (!this.deps.connections.oauthConfigured) {
       throw new HttpError(
         422,
@@ -63,11 +68,8 @@ export class AccountService {
       );
     }
     try {
-      return credentialsFromTokens(
-        await this.deps.connections.exchangeCode(oauth.code, redirectUri),
-        previous,
-        Date.now(),
-      );
+      const tokens = await this.deps.connections.exchangeCode(oauth.code, redirectUri);
+      return (previous) => credentialsFromTokens(tokens, previous, now);
     } catch (error) {
       if (error instanceof InvalidGrantError) {
         throw new HttpError(
@@ -105,18 +107,27 @@ export class AccountService {
     accountId: string,
     body: z.output<typeof accountPutSchema>,
   ): Promise<{ account: Account; created: boolean }> {
-    const existing = await this.deps.accounts.get(accountId);
     const now = new Date().toISOString();
     const { keap: input, ...settings } = body;
-    const account: Account = {
+    const keap = await this.credentials(input);
+    const build = (current?: Account): Account => ({
       accountId,
       ...settings,
-      keap: await this.credentials(input, existing?.keap),
+      keap: keap(current?.keap),
       connection: connected(Date.now()),
-      createdAt: existing?.createdAt ?? now,
+      createdAt: current?.createdAt ?? now,
       updatedAt: now,
-    };
-    await this.deps.accounts.put(account);
+    });
+    // An existing account is replaced under its row lock (a refresh committed meanwhile is seen).
+    let existing: Account | undefined;
+    let account = await this.deps.accounts.update(accountId, (current) => {
+      existing = current;
+      return build(current);
+    });
+    if (!account) {
+      account = build();
+      await this.deps.accounts.put(account);
+    }
     const wasConnected = existing?.connection.status === 'connected';
     // A new account has nothing waiting; an existing one that was broken resumes what waits.
     await this.connectionChanged(account, existing ? wasConnected : true);
