@@ -7,6 +7,8 @@ import type { ChaosOrder } from './chaos/scenario';
 const ACCOUNT = 'acct';
 const orders: ChaosOrder[] = [
   {
+    accountId: ACCOUNT,
+    currency: 'USD',
     orderId: 'one',
     lifecycle: 'one_time',
     email: 'one@example.com',
@@ -16,6 +18,8 @@ const orders: ChaosOrder[] = [
     expectedKeapOrders: 1,
   },
   {
+    accountId: ACCOUNT,
+    currency: 'USD',
     orderId: 'plan',
     lifecycle: 'payment_plan',
     email: 'plan@example.com',
@@ -25,6 +29,8 @@ const orders: ChaosOrder[] = [
     expectedKeapOrders: 1,
   },
   {
+    accountId: ACCOUNT,
+    currency: 'USD',
     orderId: 'sub',
     lifecycle: 'subscription',
     email: 'sub@example.com',
@@ -43,9 +49,9 @@ function keapOrder(id: string, key: string | undefined, status: string, paidMino
     custom_fields: key === undefined ? [] : [{ id: '1', content: key }],
   };
 }
-const payment = (id: string, paymentId: string, minor: number) => ({
+const payment = (id: string, paymentId: string, minor: number, exponent = 2) => ({
   id,
-  amount: minor / 100,
+  amount: minor / 10 ** exponent,
   note: `Stripe ${keapPaymentMarker(paymentId)}`,
 });
 
@@ -118,5 +124,71 @@ describe('chaos invariants', () => {
     const result = checkInvariants(ACCOUNT, orders, keap);
     assert.ok(result.violations.some((v) => v.includes('is PAID, expected DRAFT')));
     assert.equal(result.duplicateContacts, 1);
+  });
+
+  it('add up the money per currency in its minor units, and flag Keap holding other money than was charged', () => {
+    const result = checkInvariants(ACCOUNT, orders, healthy());
+    assert.deepEqual(result.money, { currency: 'USD', charged: 16_800, inKeap: 16_800 });
+
+    // KWD has three decimals: 1.234 KWD is 1234 fils, both in Keap's payment and in what was charged.
+    const kwd: ChaosOrder[] = [{ ...(orders[0] as ChaosOrder), currency: 'KWD', paymentAmount: 1_234 }];
+    const keap: KeapSnapshot = {
+      orders: [keapOrder('1', keapOrderKey(ACCOUNT, 'one'), 'PAID', 1_234)],
+      paymentsByOrder: new Map([['1', [payment('p1', 'pi_one', 1_234, 3)]]]),
+      contacts: [{ id: '1', email_addresses: [{ email: 'one@example.com' }] }],
+    };
+    const fine = checkInvariants(ACCOUNT, kwd, keap, 'KWD');
+    assert.deepEqual(fine.violations, []);
+    assert.deepEqual(fine.money, { currency: 'KWD', charged: 1_234, inKeap: 1_234 });
+
+    // Read as two decimals (the ×10 error of a wrong exponent), the same payment is 12.34 KWD.
+    keap.paymentsByOrder.set('1', [payment('p1', 'pi_one', 12_340, 3)]);
+    (keap.orders[0] as { total_paid: { amount: number } }).total_paid.amount = 12_340;
+    const wrong = checkInvariants(ACCOUNT, kwd, keap, 'KWD');
+    assert.ok(
+      wrong.violations.some((v) => v.startsWith('money: KWD charged')),
+      wrong.violations.join('\n'),
+    );
+  });
+
+  it('find a payment of one order on the Keap order of its id-differing-only-in-case twin', () => {
+    const twins: ChaosOrder[] = ['casex-1', 'CASEX-1'].map((orderId, i) => ({
+      accountId: ACCOUNT,
+      currency: 'USD',
+      orderId,
+      lifecycle: 'one_time',
+      email: `twin${i}@example.com`,
+      paidPaymentIds: [`pi_${orderId}`],
+      paymentAmount: 1_000,
+      expectedStatus: 'Paid',
+      expectedKeapOrders: 1,
+      role: 'case-pair',
+      caseTwin: i === 0 ? 'CASEX-1' : 'casex-1',
+    }));
+    const keap: KeapSnapshot = {
+      orders: [
+        keapOrder('1', keapOrderKey(ACCOUNT, 'casex-1'), 'PAID', 1_000),
+        keapOrder('2', keapOrderKey(ACCOUNT, 'CASEX-1'), 'PAID', 1_000),
+      ],
+      paymentsByOrder: new Map([
+        ['1', [payment('p1', 'pi_casex-1', 1_000)]],
+        ['2', [payment('p2', 'pi_CASEX-1', 1_000)]],
+      ]),
+      contacts: twins.map((o, i) => ({ id: String(i), email_addresses: [{ email: o.email }] })),
+    };
+    const fine = checkInvariants(ACCOUNT, twins, keap);
+    assert.deepEqual(fine.violations, []);
+    assert.deepEqual(fine.casePairs, { pairs: 1, separate: 1 });
+
+    // The bug of issue 11 item 4: CASEX-1's payment went on casex-1's Keap order (one Keap order for both).
+    keap.orders = [keapOrder('1', keapOrderKey(ACCOUNT, 'casex-1'), 'PAID', 2_000)];
+    keap.paymentsByOrder = new Map([['1', [payment('p1', 'pi_casex-1', 1_000), payment('p2', 'pi_CASEX-1', 1_000)]]]);
+    const shared = checkInvariants(ACCOUNT, twins, keap);
+    assert.deepEqual(shared.casePairs, { pairs: 1, separate: 0 });
+    assert.ok(
+      shared.violations.includes(`case: payment p2 of CASEX-1 is on casex-1's Keap order 1`),
+      shared.violations.join('\n'),
+    );
+    assert.equal(shared.lost, 2, shared.violations.join('\n')); // CASEX-1's Keap order and its payment
   });
 });

@@ -1,8 +1,10 @@
 /**
- * npm run test:chaos: the full chaos suite (300 mixed orders by default, faults on, the worker and the
- * API SIGKILLed, the Temporal server restarted on its database). Prints the figures table, writes it to
- * data/chaos/latest.json, and exits 1 on any violation.
- * Flags: --orders=N, --seed=N (default: random, printed), --fault-rate=P, --concurrency=N, --update-doc
+ * npm run test:chaos: the full chaos suite (300 mixed orders in four currencies by default, 2 worker
+ * and 2 API processes on one PostgreSQL, faults on, workers and an API SIGKILLed, the Temporal server
+ * and the database restarted, closed workflows deleted and posted again, late events). Prints the
+ * figures table, writes it to data/chaos/latest.json, and exits 1 on any violation.
+ * Flags: --orders=N, --seed=N (default: random, printed), --fault-rate=P, --concurrency=N, --workers=N,
+ * --apis=N (default 2 and 2), --long-plan=INSTALLMENTS:PAID (default 60:55; 0:0 for none), --update-doc
  * (writes the table into RELIABILITY.md's "Last chaos run" section).
  */
 import { execFileSync } from 'node:child_process';
@@ -43,14 +45,33 @@ function flag(name: string): string | undefined {
   return hit?.slice(name.length + 3);
 }
 
+function count(name: string, fallback: number, min: number): number {
+  const value = Number(flag(name) ?? fallback);
+  if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be a whole number ≥ ${min}`);
+  return value;
+}
+
+function longPlan(): { installments: number; paid: number } {
+  const spec = flag('long-plan');
+  if (spec === undefined) return DEFAULT_CHAOS_OPTIONS.longPlan;
+  const [installments, paid] = spec.split(':').map(Number);
+  if (!Number.isInteger(installments) || !Number.isInteger(paid) || (paid as number) > (installments as number)) {
+    throw new Error('--long-plan must be INSTALLMENTS:PAID, e.g. 60:55');
+  }
+  return { installments: installments as number, paid: paid as number };
+}
+
 async function main(): Promise<number> {
   const seed = Number(flag('seed') ?? process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
   const report = await runChaos({
     ...DEFAULT_CHAOS_OPTIONS,
     seed,
-    orders: Number(flag('orders') ?? DEFAULT_CHAOS_OPTIONS.orders),
+    orders: count('orders', DEFAULT_CHAOS_OPTIONS.orders, 1),
     faultRate: Number(flag('fault-rate') ?? DEFAULT_CHAOS_OPTIONS.faultRate),
-    concurrency: Number(flag('concurrency') ?? DEFAULT_CHAOS_OPTIONS.concurrency),
+    concurrency: count('concurrency', DEFAULT_CHAOS_OPTIONS.concurrency, 1),
+    workers: count('workers', DEFAULT_CHAOS_OPTIONS.workers, 1),
+    apis: count('apis', DEFAULT_CHAOS_OPTIONS.apis, 1),
+    longPlan: longPlan(),
     log: (line) => console.log(line),
   });
   const dir = join(__dirname, '..', '..', 'data', 'chaos');
