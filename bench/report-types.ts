@@ -68,6 +68,18 @@ export interface BenchReport {
     orders: number;
     paidInKeap: number;
   };
+  sharedQuota: {
+    workers: number;
+    limitPerSecond: number;
+    backlogs: SharedBacklog[];
+    oneTime: { keapCalls: number; keapByOperation: Record<string, number>; temporalActions: number };
+    plan3: {
+      keapCalls: number;
+      temporalActions: number;
+      keapCallsPerLaterInstallment: number;
+      temporalActionsPerLaterInstallment: number;
+    };
+  };
   scale: {
     openSubscriptions: number;
     phases: { upTo: number; startSeconds: number; settleSeconds: number; startedPerSecond: number }[];
@@ -75,4 +87,27 @@ export interface BenchReport {
     workerRssGrowthMidToTotal: number;
     apiRssMiB: number;
   };
+}
+
+/** One backlog of one-time orders posted at once to several workers on one throttled Keap key. */
+export interface SharedBacklog {
+  orders: number;
+  postedSeconds: number;
+  paidInKeap: number;
+  drainSeconds: number;
+  minimumSeconds: number;
+  windowSeconds: number;
+  calls: number;
+  successfulCalls: number;
+  throttled429: number;
+  otherErrors: number;
+  successfulCallsPerSecond: number;
+  quotaUsed: number;
+  goodput: number;
+  fraction429: number;
+  callsPerSecondEvery5s: number[];
+  /** When every order was paid: per order, retries included. */
+  perOrder?: { keapCalls: number; temporalActions: number; activityRetries: number };
+  /** When some were not: Keap calls made per order posted. */
+  keapCallsPerPostedOrder?: number;
 }

@@ -33,12 +33,28 @@ export async function writeReport(r: BenchReport, path: string): Promise<void> {
       `${c.plan3.temporalActionsPerPayment} (3-installment plan)`,
       c.plan3.temporalActionsPerPayment <= 3,
     ],
-    ['≥ 90% of the Keap quota used', `${Math.round(r.quota.quotaUsed * 100)}%`, r.quota.quotaUsed >= 0.9],
     [
-      '< 1% of Keap calls answered 429',
+      `1 worker, orders offered at ${r.quota.offeredOrdersPerSecond}/s: ≥ 90% of the Keap quota used`,
+      `${Math.round(r.quota.quotaUsed * 100)}%`,
+      r.quota.quotaUsed >= 0.9,
+    ],
+    [
+      `1 worker, orders offered at ${r.quota.offeredOrdersPerSecond}/s: < 1% of Keap calls answered 429`,
       `${(r.quota.fraction429InWindow * 100).toFixed(2)}%`,
       r.quota.fraction429InWindow < 0.01,
     ],
+    ...r.sharedQuota.backlogs.flatMap((b): [string, string, boolean][] => [
+      [
+        `${r.sharedQuota.workers} workers on one key, backlog of ${b.orders}: ≥ 90% of the ${r.sharedQuota.limitPerSecond}/s quota used`,
+        `${Math.round(b.quotaUsed * 100)}% (${b.paidInKeap}/${b.orders} orders paid in ${b.drainSeconds} s)`,
+        b.quotaUsed >= 0.9,
+      ],
+      [
+        `${r.sharedQuota.workers} workers on one key, backlog of ${b.orders}: < 1% of Keap calls answered 429`,
+        `${(b.fraction429 * 100).toFixed(2)}%`,
+        b.fraction429 < 0.01,
+      ],
+    ]),
     [
       `worker RSS within 10% between ${r.config.scaleMid} and ${r.config.scaleTotal} waiting workflows`,
       `${mid?.workerRssMiB} → ${last?.workerRssMiB} MiB (${r.scale.workerRssGrowthMidToTotal >= 0 ? '+' : ''}${Math.round(r.scale.workerRssGrowthMidToTotal * 100)}%)`,
@@ -114,6 +130,24 @@ measured over the steady-state window (first 5 s skipped) of ${r.quota.windowSec
 | successful calls/s | quota used | calls in window | 429s in window | 429 share | 429s incl. drain | orders paid |
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 | ${r.quota.successfulCallsPerSecond} | ${Math.round(r.quota.quotaUsed * 100)}% | ${r.quota.callsInWindow} | ${r.quota.throttled429InWindow} | ${(r.quota.fraction429InWindow * 100).toFixed(2)}% | ${r.quota.throttled429Total} of ${r.quota.callsTotal} (${(r.quota.fraction429Total * 100).toFixed(2)}%) | ${r.quota.paidInKeap}/${r.quota.orders} |
+
+## ${r.sharedQuota.workers} workers on one Keap key (${r.sharedQuota.limitPerSecond} requests/s)
+
+A third sandbox throttled to \`${r.sharedQuota.limitPerSecond}/s\`, one API key, ${r.sharedQuota.workers} worker processes on one task queue and
+one PostgreSQL (the shared limiter: \`activities/keap-rate-limit.ts\`). Each backlog of one-time orders is posted at
+once (16 POSTs in flight) and measured from its first Keap call until its last order is paid, or until twice the
+quota's minimum (orders × ${r.sharedQuota.oneTime.keapCalls} calls ÷ ${r.sharedQuota.limitPerSecond}/s), whichever comes first. Quota used counts every call Keap
+accepted; goodput only the calls of orders that got paid (${r.sharedQuota.oneTime.keapCalls} each).
+
+| backlog | quota minimum | drained in | orders paid | accepted calls/s | quota used | goodput | 429s (share) | Keap calls per order | Temporal actions per order |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${r.sharedQuota.backlogs.map((b) => `| ${b.orders} | ${b.minimumSeconds} s | ${b.paidInKeap === b.orders ? `${b.drainSeconds} s` : `not by ${b.drainSeconds} s`} | ${b.paidInKeap}/${b.orders} | ${b.successfulCallsPerSecond} | ${Math.round(b.quotaUsed * 100)}% | ${Math.round(b.goodput * 100)}% | ${b.throttled429} (${(b.fraction429 * 100).toFixed(2)}%) | ${b.perOrder ? b.perOrder.keapCalls : `${b.keapCallsPerPostedOrder} per order posted`} | ${b.perOrder ? `${b.perOrder.temporalActions} (activity retries ${b.perOrder.activityRetries})` : '–'} |`).join('\n')}
+
+${r.sharedQuota.backlogs.map((b) => `- backlog of ${b.orders}, accepted calls/s in 5 s steps: ${b.callsPerSecondEvery5s.join(', ')}`).join('\n')}
+
+Cost per order with ${r.sharedQuota.workers} workers, each order alone on the key: one-time ${r.sharedQuota.oneTime.keapCalls} Keap calls and ${r.sharedQuota.oneTime.temporalActions} Temporal actions;
+3-installment plan ${r.sharedQuota.plan3.keapCalls} Keap calls and ${r.sharedQuota.plan3.temporalActions} actions, of which each installment after the first costs ${r.sharedQuota.plan3.keapCallsPerLaterInstallment} Keap call(s)
+and ${r.sharedQuota.plan3.temporalActionsPerLaterInstallment} actions.
 
 ## Scale of waiting (open subscriptions)
 

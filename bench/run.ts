@@ -3,8 +3,9 @@
  * temp --db-filename, Keap sandbox with latency, the real worker and API as child processes) and
  * measures, in one run, against the ceiling of the same machine: see BENCHMARKS.md.
  * Flags: --quick (small sizes), --keap-latency=MS, --scale=N (open subscriptions), --out=DIR,
- * --only=cost,orders,... (run only these sections: ceiling, orders, webhooks, cost, quota, scale; orders
- * implies ceiling). A partial run prints its results and writes neither BENCHMARKS.md nor bench/results
+ * --shared-backlog=N,M (backlogs of one-time orders posted at once to 3 workers on one 10/s Keap key),
+ * --only=cost,orders,... (run only these sections: ceiling, orders, webhooks, cost, quota, shared-quota,
+ * scale; orders implies ceiling). A partial run prints its results and writes neither BENCHMARKS.md nor bench/results
  * (only --out=DIR/partial.json when --out is given), so it never stands for a full run.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -46,7 +47,7 @@ function flag(name: string): string | undefined {
 }
 
 const quick = flag('quick') === 'true' || process.env.BENCH_QUICK === '1';
-const SECTIONS = ['ceiling', 'orders', 'webhooks', 'cost', 'quota', 'scale'] as const;
+const SECTIONS = ['ceiling', 'orders', 'webhooks', 'cost', 'quota', 'shared-quota', 'scale'] as const;
 type Section = (typeof SECTIONS)[number];
 const only = flag('only')
   ?.split(',')
@@ -75,6 +76,13 @@ const config = {
   quotaRate: num('quota-rate', 3, 3),
   quotaSeconds: num('quota-seconds', 45, 20),
   quotaLimitPerSecond: 10,
+  // 3 worker processes on one Keap key; each backlog is posted at once (the quota's minimum to drain it: orders × 4
+  // calls ÷ 10/s): 60 orders drain in 24 s, within an activity's 45 s timeout; 150 need 60 s (issue 16).
+  sharedWorkers: num('shared-workers', 3, 3),
+  sharedBacklogs: (flag('shared-backlog') ?? '60,150').split(',').map((n) => {
+    if (!/^[1-9]\d*$/.test(n.trim())) throw new Error(`--shared-backlog: ${n} is not a number of orders`);
+    return Number(n);
+  }),
   only: only ? [...selected] : undefined,
   workerNodeOptions: composeWorkerNodeOptions().NODE_OPTIONS,
   outDir: flag('out') ?? join(ROOT, 'bench', 'results'),
@@ -179,7 +187,7 @@ async function main(): Promise<void> {
   // The PostgreSQL the worker and the API share, as npm start runs it.
   const postgres = await startEmbeddedPostgres({ dir: join(tmp, 'postgres'), port: await freePort() });
   await postgres.createDatabase('sales_sync');
-  const [env, sandbox, quotaSandbox] = await Promise.all([
+  const [env, sandbox, quotaSandbox, sharedSandbox] = await Promise.all([
     TestWorkflowEnvironment.createLocal({
       server: {
         executable: { type: 'existing-path', path: temporalCliPath() },
@@ -190,10 +198,13 @@ async function main(): Promise<void> {
     }),
     startKeapSandbox({ port: 0, latencyMs: config.keapLatencyMs }),
     startKeapSandbox({ port: 0, latencyMs: config.keapLatencyMs, throttle: `${config.quotaLimitPerSecond}/s` }),
+    // Its own Keap app for the shared-quota section: a fresh limiter row and rate-limit window.
+    startKeapSandbox({ port: 0, latencyMs: config.keapLatencyMs, throttle: `${config.quotaLimitPerSecond}/s` }),
   ]);
   const client: Client = env.client;
   const watch = new KeapWatch(sandbox);
   const quotaWatch = new KeapWatch(quotaSandbox);
+  const sharedWatch = new KeapWatch(sharedSandbox);
   const apiPort = await freePort();
   const childEnv = {
     TEMPORAL_ADDRESS: env.address,
@@ -243,6 +254,7 @@ async function main(): Promise<void> {
       ['bench', {}],
       ['bench-scale', {}],
       ['bench-quota', { keapBaseUrl: quotaSandbox.url }],
+      ['bench-shared', { keapBaseUrl: sharedSandbox.url }],
     ] as const) {
       const res = await fetch(`${apiUrl}/v1/accounts/${accountId}`, {
         method: 'PUT',
@@ -569,7 +581,190 @@ async function main(): Promise<void> {
       log(`quota ${JSON.stringify(results.quota)}`);
     }
 
-    // 6. Scale of waiting: open subscriptions --------------------------------------------------------
+    // 6. Three worker processes on one Keap key under a 10/s quota ----------------------------------
+    if (runs('shared-quota')) {
+      // The bench's worker plus two more on the same task queue and database: one Keap key, one shared limiter.
+      const extra = await Promise.all(
+        Array.from({ length: config.sharedWorkers - 1 }, (_, i) =>
+          spawnTs(
+            `worker ${i + 2}`,
+            'workers/main.ts',
+            { ...childEnv, ...composeWorkerNodeOptions() },
+            /worker polling/,
+          ),
+        ),
+      );
+      children.push(...extra);
+      try {
+        const account = 'bench-shared';
+        // Every SKU's product in Keap first (written once per SKU, not per order), as in the cost section.
+        const warm = [
+          oneTimeOrder({ orderId: `shared-warm-one-${runTag}` }),
+          planOrder(`shared-warm-plan-${runTag}`, 3),
+        ];
+        await Promise.all(warm.map((order) => post(`/v1/accounts/${account}/orders`, order)));
+        await waitPaid(
+          sharedWatch,
+          warm.map((order) => order.payment.id),
+          60_000,
+        );
+        // Happy-path cost with three workers, each order alone: Keap calls and Temporal Actions.
+        const alone = async (orderId: string, payments: string[], drive: () => Promise<void>) => {
+          await sharedWatch.quiet(1500);
+          const from = sharedWatch.exchanges.length;
+          await drive();
+          await waitPaid(sharedWatch, payments, 60_000);
+          await until(
+            async () =>
+              (await client.workflow.getHandle(orderWorkflowId(account, orderId)).describe()).status.name !== 'RUNNING',
+            15_000,
+            200,
+          );
+          await sharedWatch.quiet(1500);
+          const keap = sharedWatch.opsSince(from);
+          const actions = await actionsOfWorkflow(client, orderWorkflowId(account, orderId));
+          return { keapCalls: Object.values(keap).reduce((a, b) => a + b, 0), keapByOperation: keap, actions };
+        };
+        const one = `shared-one-${runTag}`;
+        const oneTime = await alone(one, [`pi_${one}`], async () => {
+          await post(`/v1/accounts/${account}/orders`, oneTimeOrder({ orderId: one }));
+        });
+        // A 3-installment plan: the first installment is part of the sale; the two after it are the
+        // per-installment cost (signal, one Keap call, the next due date's timer or the PaidInFull upsert).
+        const plan = `shared-plan-${runTag}`;
+        const planIds = [1, 2, 3].map((n) => `in_${plan}_${n}`);
+        let firstKeap = 0;
+        let firstActions = 0;
+        const plan3 = await alone(plan, planIds, async () => {
+          const from = sharedWatch.exchanges.length;
+          await post(`/v1/accounts/${account}/orders`, planOrder(plan, 3));
+          await waitPaid(sharedWatch, planIds.slice(0, 1), 30_000);
+          await sharedWatch.quiet(1000);
+          firstKeap = sharedWatch.exchanges.length - from;
+          firstActions = (await actionsOfWorkflow(client, orderWorkflowId(account, plan))).total;
+          for (const n of [2, 3]) {
+            await sendWebhook(
+              invoicePaid({ accountId: account, orderId: plan }, { invoiceId: `in_${plan}_${n}`, amount: 1000 }),
+            );
+            await waitPaid(sharedWatch, [`in_${plan}_${n}`], 30_000);
+          }
+        });
+
+        // Backlogs posted at once (16 POSTs in flight), drained by three workers through one 10/s key: one the
+        // quota drains within an activity's start-to-close timeout (45 s), and one that takes longer.
+        const backlog = async (size: number, index: number) => {
+          await sharedWatch.quiet(2000);
+          const from = sharedWatch.exchanges.length;
+          const ids = Array.from({ length: size }, (_, i) => `shared-${runTag}-${index}-${i}`);
+          const t0 = performance.now();
+          const statuses: Record<string, number> = {};
+          await pool(ids.length, 16, async (i) => {
+            const status = await post(`/v1/accounts/${account}/orders`, oneTimeOrder({ orderId: ids[i]! }));
+            statuses[status] = (statuses[status] ?? 0) + 1;
+          });
+          const postedSeconds = (performance.now() - t0) / 1000;
+          const minimumSeconds = (ids.length * oneTime.keapCalls) / config.quotaLimitPerSecond;
+          // Twice the quota's minimum (and 10 s): what is not in Keap by then is reported, not waited for.
+          const paid = await waitPaid(
+            sharedWatch,
+            ids.map((id) => `pi_${id}`),
+            minimumSeconds * 2000 + 10_000,
+          );
+          const lastPaid = Math.max(...ids.map((id) => sharedWatch.paidAt.get(`pi_${id}`) ?? 0));
+          const windowEnd = paid === ids.length ? lastPaid : performance.now();
+          const calls = sharedWatch.exchanges.slice(from).filter((e) => e.at <= windowEnd);
+          const windowStart = calls[0]?.at ?? t0;
+          const windowSeconds = (windowEnd - windowStart) / 1000;
+          const ok = calls.filter((e) => e.status < 400).length;
+          const throttled = calls.filter((e) => e.status === 429).length;
+          // Successful calls per second in 5-second steps over the drain: a collapse shows as gaps and a sag.
+          const steps: number[] = [];
+          for (let at = windowStart; at < windowEnd; at += 5000) {
+            const seconds = Math.min(5000, windowEnd - at) / 1000;
+            const n = calls.filter((e) => e.status < 400 && e.at >= at && e.at < at + 5000).length;
+            if (seconds >= 1) steps.push(round(n / seconds, 1));
+          }
+          // Temporal Actions per order, retries included, once every order is done; the orders still
+          // retrying are terminated so they do not hold the bench worker's activity slots in later sections.
+          let perOrder: Record<string, number> | undefined;
+          if (paid === ids.length) {
+            let actions = 0;
+            let retries = 0;
+            for (const id of ids) {
+              const count = await actionsOfWorkflow(client, orderWorkflowId(account, id));
+              actions += count.total;
+              retries += count.byType['activity retry'] ?? 0;
+            }
+            perOrder = {
+              keapCalls: round(calls.length / ids.length, 2),
+              temporalActions: round(actions / ids.length, 2),
+              activityRetries: round(retries / ids.length, 2),
+            };
+          } else {
+            await pool(ids.length, 16, async (i) => {
+              if (sharedWatch.paidAt.has(`pi_${ids[i]!}`)) return;
+              await client.workflow
+                .getHandle(orderWorkflowId(account, ids[i]!))
+                .terminate('bench: backlog measured')
+                .catch(() => undefined);
+            });
+          }
+          const result = {
+            orders: ids.length,
+            postStatuses: statuses,
+            postedSeconds: round(postedSeconds, 1),
+            paidInKeap: paid,
+            drainSeconds: round((windowEnd - t0) / 1000, 1),
+            minimumSeconds: round(minimumSeconds, 1),
+            windowSeconds: round(windowSeconds, 1),
+            calls: calls.length,
+            successfulCalls: ok,
+            throttled429: throttled,
+            otherErrors: calls.length - ok - throttled,
+            successfulCallsPerSecond: round(ok / windowSeconds, 2),
+            quotaUsed: round(ok / (windowSeconds * config.quotaLimitPerSecond), 3),
+            // The calls that became paid orders: each paid order's calls at the happy path's count.
+            goodput: round((paid * oneTime.keapCalls) / (windowSeconds * config.quotaLimitPerSecond), 3),
+            fraction429: round(throttled / Math.max(1, calls.length), 4),
+            callsPerSecondEvery5s: steps,
+            ...(perOrder ? { perOrder } : { keapCallsPerPostedOrder: round(calls.length / ids.length, 2) }),
+          };
+          log(`shared-quota backlog ${JSON.stringify(result)}`);
+          return result;
+        };
+        const backlogs = [];
+        for (const [i, size] of config.sharedBacklogs.entries()) backlogs.push(await backlog(size, i));
+        const later = (plan3.keapCalls - firstKeap) / 2;
+        results.sharedQuota = {
+          workers: config.sharedWorkers,
+          limitPerSecond: config.quotaLimitPerSecond,
+          backlogs,
+          oneTime: {
+            keapCalls: oneTime.keapCalls,
+            keapByOperation: oneTime.keapByOperation,
+            temporalActions: oneTime.actions.total,
+            actionsByType: oneTime.actions.byType,
+          },
+          plan3: {
+            keapCalls: plan3.keapCalls,
+            keapByOperation: plan3.keapByOperation,
+            temporalActions: plan3.actions.total,
+            actionsByType: plan3.actions.byType,
+            keapCallsPerLaterInstallment: round(later, 2),
+            temporalActionsPerLaterInstallment: round((plan3.actions.total - firstActions) / 2, 2),
+          },
+          sandboxThrottled: sharedSandbox.stats().throttled,
+        };
+        log(`shared-quota ${JSON.stringify(results.sharedQuota)}`);
+      } finally {
+        for (const w of extra) {
+          await w.stop().catch(() => undefined);
+          children.splice(children.indexOf(w), 1);
+        }
+      }
+    }
+
+    // 7. Scale of waiting: open subscriptions --------------------------------------------------------
     if (runs('scale')) {
       const rss: { openSubscriptions: number; workerRssMiB: number; dbMiB: number }[] = [];
       rss.push({ openSubscriptions: 0, workerRssMiB: await rssMiB(worker.pid), dbMiB: await dbSizeMiB(dbFile) });
@@ -658,7 +853,13 @@ async function main(): Promise<void> {
     log(`done in ${report.wallSeconds} s: ${join(config.outDir, 'latest.json')}`);
   } finally {
     for (const child of children.reverse()) await child.stop().catch(() => undefined);
-    await Promise.all([env.teardown(), sandbox.close(), quotaSandbox.close(), postgres.stop()]).catch(() => undefined);
+    await Promise.all([
+      env.teardown(),
+      sandbox.close(),
+      quotaSandbox.close(),
+      sharedSandbox.close(),
+      postgres.stop(),
+    ]).catch(() => undefined);
     await rm(tmp, { recursive: true, force: true });
   }
 }
