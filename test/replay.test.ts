@@ -69,6 +69,18 @@ describe('workflow replay of saved histories', function () {
         'payment-plan-cancelled',
         'subscription',
       ].map((lifecycle) => `${lifecycle}.one-activity-per-sale`),
+      // Recorded after patch reconnect-backoff (re-checks backing off, no upserts between them, a long
+      // wait continuing as new with its parked step), every lifecycle again and a wait of days.
+      ...[
+        'one-time-paid',
+        'one-time-needs-attention',
+        'one-time-waiting-for-reconnect',
+        'one-time-long-wait',
+        'sync-disabled',
+        'payment-plan-paid-in-full',
+        'payment-plan-cancelled',
+        'subscription',
+      ].map((lifecycle) => `${lifecycle}.reconnect-backoff`),
     ]) {
       assert.ok(
         files.some((f) => f.startsWith(lifecycle)),

@@ -6,10 +6,26 @@ import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@te
 import type { OrderLifecycle } from '../order';
 import type { CarriedOrderState, OrderWorkflowArgs } from './definitions';
 
-/** Continues as new (carrying `carry()`) when the history is long; call between events. */
-export async function continueAsNewIfDue(args: OrderWorkflowArgs, carry: () => CarriedOrderState): Promise<void> {
+/**
+ * A run whose Keap step waits for a reconnect continues as new at this many events (RECONNECT_BACKOFF):
+ * it is idle, so a new run costs nothing, and a year of waiting stays a series of short histories.
+ */
+export const PARKED_CONTINUE_AS_NEW_EVENTS = 1_000;
+
+/**
+ * Continues as new (carrying `carry()`) when the history is long; call between events, or with
+ * `parked` while a parked step waits (which `carry()` then carries).
+ */
+export async function continueAsNewIfDue(
+  args: OrderWorkflowArgs,
+  carry: () => CarriedOrderState,
+  { parked = false }: { parked?: boolean } = {},
+): Promise<void> {
   const info = workflowInfo();
-  const limit = args.continueAsNewAfterEvents;
+  const configured = args.continueAsNewAfterEvents;
+  const limit = parked
+    ? Math.min(configured ?? PARKED_CONTINUE_AS_NEW_EVENTS, PARKED_CONTINUE_AS_NEW_EVENTS)
+    : configured;
   if (!info.continueAsNewSuggested && !(limit !== undefined && info.historyLength >= limit)) return;
   await condition(allHandlersFinished);
   // `carried` holds the order; the start's copy is not carried twice.

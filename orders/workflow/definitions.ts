@@ -36,6 +36,28 @@ export interface CarriedOrderState {
   tagged: boolean;
   /** The chain went through a reset: every Keap write in later runs looks first (see OrderRun.resetRun). */
   afterReset?: boolean;
+  /**
+   * The order's first payment, while its first sale is unwritten: a run that continued as new while
+   * that sale waited for a reconnect (RECONNECT_BACKOFF). The next run writes it as the first run would.
+   */
+  initial?: PaymentEvent;
+  /** The Keap step that waited for a reconnect when the run continued as new (see ParkedStep). */
+  parkedStep?: ParkedStep;
+}
+
+/**
+ * A Keap step parked for a reconnect, carried into the next run (RECONNECT_BACKOFF). The next run
+ * reaches the same step again (it re-handles the event the step belonged to, carried first in the
+ * inbox, or writes the carried first payment): that first step looks before it writes, goes on from
+ * what the failed tries wrote, and keeps backing off from where the wait was.
+ */
+export interface ParkedStep {
+  /** The step's name (`writeKeapSale`, `recordKeapPayment`, `tagContact`, ...). */
+  step: string;
+  /** What a `writeKeapSale` had written before it failed. */
+  progress?: SaleProgress;
+  /** Re-checks already waited (the backoff goes on from there). */
+  rechecks: number;
 }
 
 export interface OrderWorkflowArgs {

@@ -12,6 +12,12 @@ import type { InboxEvent } from './definitions';
 export class Inbox {
   private readonly events: InboxEvent[];
   private readonly seenPaymentIds: Set<string>;
+  /** How often `next` answered (an event or a deadline) in this run: the Keap steps since belong to its answer. */
+  answered = 0;
+  /** The event `next` answered last (undefined for a deadline), being handled now. */
+  private current: InboxEvent | undefined;
+  /** Payments were taken out of the inbox since `next` answered (the handling cannot start over). */
+  private tookPayments = false;
 
   constructor(
     private readonly lifecycle: OrderLifecycle,
@@ -52,9 +58,18 @@ export class Inbox {
       await condition(() => this.events.length > 0);
     } else {
       const wait = Math.max(1, Date.parse(deadline) - Date.now());
-      if (!(await condition(() => this.events.length > 0, wait, { summary }))) return 'deadline';
+      if (!(await condition(() => this.events.length > 0, wait, { summary }))) {
+        this.answered += 1;
+        this.current = undefined;
+        this.tookPayments = false;
+        return 'deadline';
+      }
     }
-    return this.events.shift() as InboxEvent;
+    const event = this.events.shift() as InboxEvent;
+    this.answered += 1;
+    this.current = event;
+    this.tookPayments = false;
+    return event;
   }
 
   hasPayments(): boolean {
@@ -64,8 +79,10 @@ export class Inbox {
   /** Takes every queued payment out of the inbox, in arrival order (other events stay). */
   takePayments(): PaymentEvent[] {
     const payments = this.events.flatMap((e) => (e.kind === 'payment' ? [e.payment] : []));
-    if (payments.length > 0)
+    if (payments.length > 0) {
       this.events.splice(0, this.events.length, ...this.events.filter((e) => e.kind !== 'payment'));
+      this.tookPayments = true;
+    }
     return payments;
   }
 
@@ -84,5 +101,19 @@ export class Inbox {
   /** What continue-as-new carries. */
   carry(): { inbox: InboxEvent[]; seenPaymentIds: string[] } {
     return { inbox: [...this.events], seenPaymentIds: [...this.seenPaymentIds] };
+  }
+
+  /** Whether the current event's handling can start over in a next run: nothing was taken out of the inbox for it. */
+  get handlingCarriable(): boolean {
+    return !this.tookPayments;
+  }
+
+  /**
+   * What continue-as-new carries while the first Keap step of the current event waits: that event
+   * first again, so the next run handles it from the start (nothing of its handling is done yet).
+   */
+  carryHandling(): { inbox: InboxEvent[]; seenPaymentIds: string[] } {
+    const carried = this.carry();
+    return this.current ? { ...carried, inbox: [this.current, ...carried.inbox] } : carried;
   }
 }

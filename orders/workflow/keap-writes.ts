@@ -2,19 +2,19 @@
  * An order's Keap writes, each one a step that parks the order when Keap rejects it (NeedsAttention,
  * or WaitingForReconnect for a broken connection) and runs again once resumed. The one place the
  * ONE_ACTIVITY_PER_SALE patch branches: its old branch (four activities per sale) stays for
- * histories recorded before it.
+ * histories recorded before it; and RECONNECT_BACKOFF's (a re-check every 15 minutes).
  */
 import { ActivityFailure, ApplicationFailure, patched } from '@temporalio/workflow';
-import type { OrderLifecycle, RecordedPayment } from '../order';
+import type { OrderLifecycle, OrderStatus, RecordedPayment } from '../order';
 import { keapOrderKey } from '../order';
 import type { PaymentEvent } from '../order-events';
 import type { LineItem } from '../order-schema';
 import { orderSteps } from '../../workflows/support/activity-proxies';
 import type { Latch, ParkedStatus, StepAttention } from '../../workflows/support/keap-step';
-import { waitOutRejection } from '../../workflows/support/keap-step';
-import { ONE_ACTIVITY_PER_SALE } from '../../workflows/support/patches';
+import { reconnectRecheckMs, waitOutRejection } from '../../workflows/support/keap-step';
+import { ONE_ACTIVITY_PER_SALE, RECONNECT_BACKOFF } from '../../workflows/support/patches';
 import { nowIso } from '../../workflows/support/time';
-import type { KeapOrderSnapshot, PlaceOrderRequest, SaleFailureDetail, SaleProgress } from './definitions';
+import type { KeapOrderSnapshot, ParkedStep, PlaceOrderRequest, SaleFailureDetail, SaleProgress } from './definitions';
 import type { OrderVisibility } from './visibility';
 import { orderSearchAttributes } from './visibility';
 
@@ -32,8 +32,28 @@ function saleFailure(error: ActivityFailure): SaleFailureDetail | undefined {
   return details?.find((d): d is SaleFailureDetail => typeof d === 'object' && d !== null && 'saleStep' in d);
 }
 
+/**
+ * How a step waiting for a reconnect continues as new (RECONNECT_BACKOFF), from the order run: the
+ * step is carried only while it is the first of its event's handling (nothing of it is done yet, so
+ * the next run can handle the event again from the start).
+ */
+export interface ParkedStepCarrier {
+  /** How many events (or deadlines) this run has taken so far (Inbox.answered). */
+  answered(): number;
+  /** Whether the current event's handling can start over in a next run (Inbox.handlingCarriable). */
+  carriable(): boolean;
+  /** Continues as new carrying `step` when the history is long; returns when it is not. */
+  continueAsNew(step: ParkedStep): Promise<void>;
+  /** The step the run before carried, if it continued as new while one waited. */
+  carried?: ParkedStep;
+}
+
 export class KeapWrites {
   private readonly accountId: string;
+  /** The event count (ParkedStepCarrier.answered) when a step last succeeded; -1 before any. */
+  private succeededAt = -1;
+  /** The carried parked step, until this run's first step takes it. */
+  private carriedStep: ParkedStep | undefined;
 
   constructor(
     private readonly placed: PlaceOrderRequest,
@@ -46,8 +66,10 @@ export class KeapWrites {
      * its first try.
      */
     private readonly resetRun: boolean,
+    private readonly carrier?: ParkedStepCarrier,
   ) {
     this.accountId = lifecycle.accountId;
+    this.carriedStep = carrier?.carried;
   }
 
   /**
@@ -59,32 +81,84 @@ export class KeapWrites {
     name: string,
     run: (again: boolean) => Promise<T>,
     onFailure?: (error: ActivityFailure) => void,
+    /** What a continue-as-new while this step waits must carry of its tries (writeKeapSale's progress). */
+    progress?: () => SaleProgress | undefined,
   ): Promise<T> {
-    let again = this.resetRun;
+    // A step carried over from the run before (continued as new while it waited) may have written.
+    const carried = this.carriedStep;
+    this.carriedStep = undefined;
+    let again = this.resetRun || carried !== undefined;
+    let rechecks = carried?.rechecks ?? 0;
+    /** RECONNECT_BACKOFF: the status before the step first waited, shown again once it succeeds. */
+    let waitedFrom: { status: OrderStatus; step: string } | undefined;
     for (;;) {
       try {
-        return await run(again);
+        const result = await run(again);
+        this.succeededAt = this.carrier?.answered() ?? 0;
+        if (waitedFrom) {
+          this.lifecycle.attention = undefined;
+          this.visibility.setStatus(waitedFrom.status, `resumed at ${waitedFrom.step}`);
+        }
+        return result;
       } catch (error) {
         if (!(error instanceof ActivityFailure)) throw error;
         again = true;
         onFailure?.(error);
         const stepName = saleFailure(error)?.saleStep ?? name;
-        const before = this.lifecycle.status;
+        if (!patched(RECONNECT_BACKOFF)) {
+          // Replay-only (before RECONNECT_BACKOFF): a re-check every 15 minutes, the status restored before each.
+          const before = this.lifecycle.status;
+          const parked = await waitOutRejection(error, stepName, {
+            park: (status, attention) => this.park(status, attention),
+            resume: this.signals.resume,
+            reconnect: this.signals.reconnect,
+          });
+          this.lifecycle.attention = undefined;
+          this.visibility.setStatus(
+            before,
+            parked === 'WaitingForReconnect' ? `retrying ${stepName} on the Keap connection` : `resumed at ${stepName}`,
+          );
+          continue;
+        }
+        waitedFrom ??= { status: this.lifecycle.status, step: stepName };
+        waitedFrom.step = stepName;
         const parked = await waitOutRejection(error, stepName, {
-          park: (status, attention) => this.park(status, attention),
+          park: (status, attention) => this.park(status, attention, true),
           resume: this.signals.resume,
           reconnect: this.signals.reconnect,
+          recheckAfter: reconnectRecheckMs(rechecks),
         });
-        this.lifecycle.attention = undefined;
-        this.visibility.setStatus(
-          before,
-          parked === 'WaitingForReconnect' ? `retrying ${stepName} on the Keap connection` : `resumed at ${stepName}`,
-        );
+        if (parked === 'NeedsAttention') {
+          // An operator resumed it: shown as before, like the step's first try.
+          this.lifecycle.attention = undefined;
+          this.visibility.setStatus(waitedFrom.status, `resumed at ${stepName}`);
+          waitedFrom = undefined;
+          rechecks = 0;
+          continue;
+        }
+        // Still WaitingForReconnect until the step's outcome is known: no search attribute changes.
+        this.visibility.setStatus('WaitingForReconnect', `retrying ${stepName} on the Keap connection`);
+        if (this.signals.reconnect.raised) {
+          // The merchant reconnected: try at once, and start the backoff over should it fail again.
+          rechecks = 0;
+          continue;
+        }
+        // A re-check (the signal may have been missed) waits longer each time; a long wait continues as
+        // new, carrying this step, while it is its event's first (nothing of the event is done yet).
+        rechecks += 1;
+        if (this.carrier && this.succeededAt !== this.carrier.answered() && this.carrier.carriable()) {
+          await this.carrier.continueAsNew({ step: name, progress: progress?.(), rechecks });
+        }
       }
     }
   }
 
-  private park(status: ParkedStatus, attention: StepAttention): void {
+  /** @param keepSince a step still waiting for the same thing keeps the time it started waiting. */
+  private park(status: ParkedStatus, attention: StepAttention, keepSince = false): void {
+    const earlier = this.lifecycle.attention;
+    if (keepSince && earlier && this.lifecycle.status === status && earlier.step === attention.step) {
+      attention = { ...attention, since: earlier.since };
+    }
     this.lifecycle.attention = attention;
     const { step, error } = attention;
     this.visibility.setStatus(
@@ -172,7 +246,9 @@ export class KeapWrites {
     renewalOf: string | undefined,
   ): Promise<{ keapOrder: KeapOrderSnapshot; paidOnOrder: number }> {
     const { order } = this.placed;
-    let done: SaleProgress | undefined;
+    // A sale carried over from the run before starts from what its tries wrote there.
+    let done: SaleProgress | undefined =
+      this.carriedStep?.step === 'writeKeapSale' ? this.carriedStep.progress : undefined;
     const sale = await this.step(
       'writeKeapSale',
       (again) => {
@@ -202,6 +278,7 @@ export class KeapWrites {
         if (progress.contactId) this.lifecycle.keapContactId = progress.contactId;
         if (progress.keapOrder) this.noteKeapOrder(progress.keapOrder.keapOrderId);
       },
+      () => done,
     );
     this.lifecycle.keapContactId = sale.contactId;
     this.noteKeapOrder(sale.keapOrder.keapOrderId);

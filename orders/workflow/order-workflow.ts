@@ -13,7 +13,7 @@ import type { PaymentEvent } from '../order-events';
 import { formatMoney } from '../../common/money';
 import { Latch } from '../../workflows/support/keap-step';
 import { nowIso } from '../../workflows/support/time';
-import type { OrderWorkflowArgs, PlaceOrderRequest } from './definitions';
+import type { CarriedOrderState, OrderWorkflowArgs, PlaceOrderRequest } from './definitions';
 import {
   cancelSignal,
   keapReconnectedSignal,
@@ -28,6 +28,7 @@ import {
 import { continueAsNewIfDue } from './continue-as-new';
 import { Inbox } from './inbox';
 import { KeapWrites } from './keap-writes';
+import type { ParkedStepCarrier } from './keap-writes';
 import { runOneTime } from './lifecycles/one-time';
 import { runPaymentPlan } from './lifecycles/payment-plan';
 import { runSubscription } from './lifecycles/subscription';
@@ -84,7 +85,8 @@ export async function orderWorkflow(args: OrderWorkflowArgs): Promise<OrderLifec
     visibility.setStatus('AwaitingOrder', 'a payment arrived before its order; waiting for the order');
     await condition(() => placed !== undefined);
   }
-  const run = orderRun(args, placed as PlaceOrderRequest, lc, inbox, visibility, { resume, reconnect });
+  let initial: PaymentEvent | undefined;
+  const run = orderRun(args, placed as PlaceOrderRequest, lc, inbox, visibility, { resume, reconnect }, () => initial);
   const { order } = run.placed;
 
   if (reopened) {
@@ -93,7 +95,8 @@ export async function orderWorkflow(args: OrderWorkflowArgs): Promise<OrderLifec
     return lc;
   }
 
-  let initial: PaymentEvent | undefined;
+  // A run continued as new while the first sale waited for a reconnect writes it as the first run would.
+  if (carried?.initial) initial = carried.initial;
   if (!carried) {
     lc.planType = order.plan.type;
     lc.currency = order.currency;
@@ -139,13 +142,42 @@ function orderRun(
   inbox: Inbox,
   visibility: OrderVisibility,
   signals: { resume: Latch; reconnect: Latch },
+  initial: () => PaymentEvent | undefined,
 ): OrderRun {
   const info = workflowInfo();
   const { carried } = args;
   // A reset run, or a later run of its chain: activities before the reset point may have written.
   const resetRun =
     carried?.afterReset === true || (info.originalExecutionRunId !== '' && info.originalExecutionRunId !== info.runId);
-  const keap = new KeapWrites(placed, lifecycle, visibility, signals, resetRun);
+  const carriedState = (): CarriedOrderState => ({
+    placed,
+    lifecycle,
+    ...inbox.carry(),
+    tagged: overdue.tagged,
+    // A run after a continue-as-new no longer looks like a reset run; the chain stays careful.
+    ...(resetRun ? { afterReset: true } : {}),
+  });
+  // A reopened order's run (late events) is short, and a next run would not know it was reopened:
+  // its waiting steps back off, and never continue as new.
+  const carrier: ParkedStepCarrier | undefined = args.reopened
+    ? undefined
+    : {
+        answered: () => inbox.answered,
+        carriable: () => inbox.handlingCarriable,
+        carried: carried?.parkedStep,
+        // While a step waits for a reconnect (RECONNECT_BACKOFF), the event it belongs to goes first again,
+        // or, before any event, the first payment whose sale it is.
+        continueAsNew: (parkedStep) =>
+          continueAsNewIfDue(
+            args,
+            () => {
+              const first = inbox.answered === 0 ? initial() : undefined;
+              return { ...carriedState(), ...inbox.carryHandling(), ...(first ? { initial: first } : {}), parkedStep };
+            },
+            { parked: true },
+          ),
+      };
+  const keap = new KeapWrites(placed, lifecycle, visibility, signals, resetRun, carrier);
   const overdue = new Overdue(lifecycle, visibility, keap, placed.settings.pastDueTag, carried?.tagged);
   return {
     placed,
@@ -155,15 +187,7 @@ function orderRun(
     keap,
     overdue,
     money: (amount) => formatMoney(amount, placed.order.currency),
-    continueAsNewIfDue: () =>
-      continueAsNewIfDue(args, () => ({
-        placed,
-        lifecycle,
-        ...inbox.carry(),
-        tagged: overdue.tagged,
-        // A run after a continue-as-new no longer looks like a reset run; the chain stays careful.
-        ...(resetRun ? { afterReset: true } : {}),
-      })),
+    continueAsNewIfDue: () => continueAsNewIfDue(args, carriedState),
   };
 }
 

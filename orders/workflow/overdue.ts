@@ -38,7 +38,11 @@ export class Overdue {
   /** A failed charge: listed in the lifecycle, and the order shows PaymentFailed (with the tag). */
   async paymentFailed(failure: PaymentFailureEvent, context: string, money: (amount: number) => string): Promise<void> {
     const { id, amount, failedAt: at, reason } = failure;
-    this.lifecycle.failures.push({ id, amount, at, reason });
+    // Listed once: a redelivery, or the same event handled again by a run that continued as new
+    // while this order's tag waited for a reconnect (RECONNECT_BACKOFF).
+    if (!this.lifecycle.failures.some((f) => f.id === id && f.at === at)) {
+      this.lifecycle.failures.push({ id, amount, at, reason });
+    }
     await this.mark('PaymentFailed', `a charge of ${money(amount)} failed; ${context}`);
   }
 

@@ -43,12 +43,26 @@ export interface ParkOptions {
   resumeWhen?: () => boolean;
   /**
    * The merchant's reconnect signal. Given, a broken connection waits in WaitingForReconnect and
-   * re-checks every 15 minutes in case the signal is missed; absent, it waits like any rejection.
+   * re-checks after `recheckAfter` in case the signal is missed; absent, it waits like any rejection.
    */
   reconnect?: Latch;
+  /** How long a broken connection waits for the reconnect signal before it re-checks (ms). Default 15 minutes. */
+  recheckAfter?: number;
 }
 
-/** Parks a rejected step until it may run again (a reconnect or 15 minutes, or a resume); says how it waited. */
+const RECHECK_FIRST_MS = 15 * 60_000;
+const RECHECK_CAP_MS = 12 * 60 * 60_000;
+
+/**
+ * The wait before re-check number `rechecks` (0-based) of a step waiting for a reconnect: 15 minutes,
+ * doubling to 12 hours. The merchant's reconnect signal ends any wait at once; the re-check is only
+ * for a signal that was missed, so a long wait costs a few events a day, not ~1,300.
+ */
+export function reconnectRecheckMs(rechecks: number): number {
+  return Math.min(RECHECK_FIRST_MS * 2 ** Math.min(rechecks, 16), RECHECK_CAP_MS);
+}
+
+/** Parks a rejected step until it may run again (a reconnect or the re-check, or a resume); says how it waited. */
 export async function waitOutRejection(
   error: ActivityFailure,
   step: string,
@@ -59,7 +73,9 @@ export async function waitOutRejection(
   if (reconnect && needsReconnect(error)) {
     await options.park('WaitingForReconnect', attention);
     reconnect.raised = false;
-    await condition(() => reconnect.raised, '15 minutes', { summary: 'wait for the merchant to reconnect Keap' });
+    await condition(() => reconnect.raised, options.recheckAfter ?? '15 minutes', {
+      summary: 'wait for the merchant to reconnect Keap',
+    });
     return 'WaitingForReconnect';
   }
   await options.park('NeedsAttention', attention);

@@ -18,3 +18,14 @@ export const ONE_ACTIVITY_PER_SALE = 'one-activity-per-sale';
  * delivered with, or just after, the cancellation is money received), not listed as ignored.
  */
 export const PAYMENTS_QUEUED_AT_CANCEL_RECORDED = 'payments-queued-at-cancel-recorded';
+
+/**
+ * A step waiting for a Keap reconnect re-checks after 15 minutes doubling to 12 hours (was every 15
+ * minutes), changes no search attribute between re-checks (the status stays WaitingForReconnect until
+ * the step's outcome is known), and an order's wait continues as new when its history grows, carrying
+ * the parked step (orders/workflow/keap-writes.ts) while it is the first of its event's handling: a
+ * year of waiting is ~730 re-checks (~8,000 events, in runs of at most ~1,000 where the step can be
+ * carried), not ~1,300 events a day until Temporal terminates the workflow.
+ */
+export const RECONNECT_BACKOFF = 'reconnect-backoff';
+// Replay-only while RECONNECT_BACKOFF's old branch is kept (orders/workflow/keap-writes.ts, KeapWrites.step).
