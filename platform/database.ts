@@ -35,9 +35,7 @@ export class Database implements Sql {
 
   /** Connects (and, unless told not to, brings the schema up to date). */
   static async connect(url: string, { migrate = true, max = 10 }: { migrate?: boolean; max?: number } = {}) {
-    const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 10_000 });
-    // A server restart drops idle connections; the pool replaces them, and a query in flight fails retryably.
-    pool.on('error', () => undefined);
+    const pool = hearErrors(new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 10_000 }));
     const db = new Database(pool, url);
     if (migrate) await db.migrate();
     return db;
@@ -129,8 +127,7 @@ export class Database implements Sql {
   }
 
   private newLockPool(): pg.Pool {
-    const pool = new pg.Pool({ connectionString: this.url, max: 30, idleTimeoutMillis: 10_000 });
-    pool.on('error', () => undefined);
+    const pool = hearErrors(new pg.Pool({ connectionString: this.url, max: 30, idleTimeoutMillis: 10_000 }));
     pool.on('connect', (client) => {
       client.query("SET lock_timeout = '60s'").catch(() => undefined);
     });
@@ -141,6 +138,18 @@ export class Database implements Sql {
     await this.lockPool?.end();
     await this.pool.end();
   }
+}
+
+/**
+ * A server restart ends every connection: an idle one reports on the pool, which replaces it; a
+ * checked-out one (a session lock held across a Keap call, an open transaction) reports on itself,
+ * where an unheard 'error' event would end the process. Heard, its next statement fails (retryably)
+ * and the connection is discarded on release.
+ */
+function hearErrors(pool: pg.Pool): pg.Pool {
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
 }
 
 function txSql(client: PoolClient): Sql {
