@@ -97,7 +97,14 @@ export interface ChaosReport {
   orders: Record<Lifecycle | 'total', number>;
   /** Per currency: orders, and the money charged and found in Keap (minor units). */
   currencies: Record<string, { orders: number; charged: number; inKeap: number }>;
-  deliveries: { sent: number; redeliveries: number; outOfOrder: number; retriedWhileDown: number };
+  deliveries: {
+    sent: number;
+    redeliveries: number;
+    outOfOrder: number;
+    retriedWhileDown: number;
+    /** The answers that made a sender try again, by status (0: no answer, e.g. the API process was down). */
+    retriedOn: Record<string, number>;
+  };
   /** Pairs of orders whose ids differ only in case, and how many each have their own Keap order and payments. */
   casePairs: { pairs: number; separate: number };
   /** The long plan: its installments, those paid, the payments its Keap order holds, its status. */
@@ -190,6 +197,9 @@ class ChaosRun {
   /** Per order, what its late steps saw (the answers to its late webhooks), for the violations. */
   private readonly lateNotes = new Map<string, string[]>();
   private sendSeq = 0;
+  /** Pids the run SIGKILLs itself, and whether it is stopping everything. */
+  private readonly expectedExits = new Set<number>();
+  private stopping = false;
 
   constructor(private readonly options: ChaosOptions) {
     this.report = {
@@ -198,7 +208,7 @@ class ChaosRun {
       processes: { workers: options.workers, apis: options.apis },
       orders: { total: 0, one_time: 0, payment_plan: 0, subscription: 0 },
       currencies: {},
-      deliveries: { sent: 0, redeliveries: 0, outOfOrder: 0, retriedWhileDown: 0 },
+      deliveries: { sent: 0, redeliveries: 0, outOfOrder: 0, retriedWhileDown: 0, retriedOn: {} },
       casePairs: { pairs: 0, separate: 0 },
       late: Object.fromEntries(LATE_KINDS.map((k) => [k, { orders: 0, ok: 0 }])) as ChaosReport['late'],
       retention: { deleted: 0, secondsToGone: [], repostedDuplicate: 0, reposted: 0 },
@@ -346,12 +356,25 @@ class ChaosRun {
   }
 
   private spawnWorker(index: number): Promise<Child> {
-    return spawnTs(`worker ${index + 1}`, 'workers/main.ts', this.childEnv, /worker polling/);
+    return this.watched(spawnTs(`worker ${index + 1}`, 'workers/main.ts', this.childEnv, /worker polling/));
   }
 
   private spawnApi(index: number): Promise<Child> {
     const env = { ...this.childEnv, SALES_SYNC_PORT: String(this.apiPorts[index]) };
-    return spawnTs(`api ${index + 1}`, 'api/main.ts', env, /API listening/);
+    return this.watched(spawnTs(`api ${index + 1}`, 'api/main.ts', env, /API listening/));
+  }
+
+  /** A worker or API that exits by itself (not SIGKILLed by the run, not stopped at its end) is a violation. */
+  private async watched(spawned: Promise<Child>): Promise<Child> {
+    const child = await spawned;
+    child.process.once('exit', (code, signal) => {
+      if (this.expectedExits.has(child.pid) || this.stopping) return;
+      this.report.violations.push(
+        `process: ${child.name} (pid ${child.pid}) exited by itself (${signal ?? `code ${code}`}):\n${child.output().slice(-2_000)}`,
+      );
+      this.log(`${child.name} exited by itself (${signal ?? `code ${code}`})`);
+    });
+    return child;
   }
 
   private apiUrl(n: number): string {
@@ -359,6 +382,7 @@ class ChaosRun {
   }
 
   private async stopAll(): Promise<void> {
+    this.stopping = true;
     const p = this.processes as Processes | undefined;
     await Promise.allSettled([...(p?.apis ?? []), ...(p?.workers ?? [])].map((c) => c.stop()));
     await this.temporal?.connection.close().catch(() => undefined);
@@ -471,6 +495,8 @@ class ChaosRun {
         return { status, text } satisfies SendResult;
       }
       this.report.deliveries.retriedWhileDown++;
+      const on = this.report.deliveries.retriedOn;
+      on[status] = (on[status] ?? 0) + 1;
       await sleep(Math.min(250 * 2 ** attempt, 5_000));
     }
   }
@@ -647,6 +673,7 @@ class ChaosRun {
     const child = list[index] as Child;
     this.log(`SIGKILL ${child.name} (pid ${child.pid})`);
     const exited = new Promise((resolve) => child.process.once('exit', resolve));
+    this.expectedExits.add(child.pid);
     child.process.kill('SIGKILL');
     await exited;
     await sleep(1_000);
@@ -911,7 +938,14 @@ export function formatReport(r: ChaosReport): string {
       'deliveries',
       `${r.deliveries.sent} (${r.deliveries.redeliveries} redelivered, ${r.deliveries.outOfOrder} orders with a payment before the order POST)`,
     ],
-    ['deliveries retried (API, Temporal or database down)', String(r.deliveries.retriedWhileDown)],
+    [
+      'deliveries retried (API, Temporal or database down)',
+      `${r.deliveries.retriedWhileDown} (${
+        Object.entries(r.deliveries.retriedOn)
+          .map(([status, n]) => `${status === '0' ? 'no answer' : status} ${n}`)
+          .join(', ') || 'none'
+      })`,
+    ],
     [
       'late events (orders: as they must be / given)',
       LATE_KINDS.filter((k) => r.late[k].orders > 0)
