@@ -49,11 +49,18 @@ const INITIAL_RATE = { apiKey: 10, oauth: 25 } as const;
 
 export class KeapAccess {
   private readonly ledger: KeapLedger;
+  private readonly ledgerEra: LedgerEra;
   /** Per credential; their state is in the database, this only keeps the last pace each wrote. */
   private readonly limiters = new Map<string, SharedKeapRateLimiter>();
 
   constructor(private readonly deps: KeapAccessDeps) {
     this.ledger = new KeapLedger(deps.db);
+    this.ledgerEra = new LedgerEra(deps.db);
+  }
+
+  /** True when an earlier attempt of this activity may have written to Keap without the ledger knowing. */
+  mayHaveWrittenUnrecorded(): Promise<boolean> {
+    return this.ledgerEra.mayHaveWrittenUnrecorded();
   }
 
   private limiter(credentialKey: string, initialPerSecond: number): SharedKeapRateLimiter {
@@ -174,7 +181,37 @@ function writeDeadline(context: Context, keapTimeoutMs: number): number | undefi
   return attemptStartedAt(context) + budget - keapTimeoutMs - WRITE_MARGIN_MS;
 }
 
-/** True when an earlier attempt of this activity may already have written to Keap. */
-export function mayHaveWrittenBefore(): boolean {
-  return Context.current().info.attempt > 1;
+/**
+ * The migration that brought the ledger of Keap writes. Since it was applied, every Keap write is
+ * recorded pending before it is sent, so for activities first scheduled after it the ledger alone
+ * says whether an earlier attempt may have written (workers are upgraded to it with old workers
+ * stopped first: an old worker would write without recording).
+ */
+const LEDGER_MIGRATION = '0002_keap_ledger_and_rate_limits.sql';
+
+/**
+ * When the ledger came into use on this database, per process. An activity first scheduled before
+ * it may have had attempts that wrote without the ledger's record; those still look in Keap first.
+ */
+export class LedgerEra {
+  private since?: Promise<number>;
+
+  constructor(private readonly db: Database) {}
+
+  private start(): Promise<number> {
+    this.since ??= this.db
+      .query<{ ms: number }>(
+        'SELECT (extract(epoch FROM applied_at) * 1000)::float8 AS ms FROM schema_migrations WHERE version = $1',
+        [LEDGER_MIGRATION],
+      )
+      .then(([row]) => row?.ms ?? Number.POSITIVE_INFINITY);
+    return this.since;
+  }
+
+  /** True when an earlier attempt of this activity may have written to Keap without the ledger knowing. */
+  async mayHaveWrittenUnrecorded(): Promise<boolean> {
+    const { attempt, scheduledTimestampMs } = Context.current().info;
+    if (attempt <= 1) return false;
+    return scheduledTimestampMs < (await this.start());
+  }
 }

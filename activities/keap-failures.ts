@@ -20,7 +20,7 @@ export function needsReconnectFailure(accountId: string, reason: string): Applic
 
 /**
  * Attempts an unexpected error that looks like a bug gets before it stops retrying: with the order
- * steps' retry policy (1 s doubling, at most 5 min apart) about 9 minutes, time for a passing fault to
+ * steps' retry policy (1 s doubling, at most a minute apart) about 4 minutes, time for a passing fault to
  * pass, after which the step parks in NeedsAttention with the error instead of retrying without end.
  */
 export const UNEXPECTED_ERROR_ATTEMPTS = 10;

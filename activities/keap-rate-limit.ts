@@ -6,11 +6,22 @@
  * quota, a 429) is read by keap/pacing.ts's `paceFromResponse` and written for all to see.
  */
 import type { KeapCallLimiter } from '../keap/client';
+import { KeapApiError } from '../keap/errors';
 import { abortableSleep, paceFromResponse } from '../keap/pacing';
 import type { Database } from '../platform/database';
 
 /** The share of Keap's reported rate to use: a little headroom absorbs clock skew and bursts. */
 const HEADROOM = 0.95;
+
+/**
+ * How far ahead a call may take its slot. A backlog beyond it does not queue inside activity attempts
+ * (whose time would run out while they wait, leaving their slots unused behind them: congestion
+ * collapse, and worker slots held by one merchant's waiting orders); the call ends its attempt with a
+ * retryable "at capacity" and Temporal runs it again when the queue has moved on.
+ */
+export const RESERVE_AHEAD_MS = 5_000;
+
+const NOW_MS = '(extract(epoch FROM statement_timestamp()) * 1000)::float8';
 
 export class SharedKeapRateLimiter implements KeapCallLimiter {
   private spacingMs: number;
@@ -25,21 +36,42 @@ export class SharedKeapRateLimiter implements KeapCallLimiter {
     this.spacingMs = 1000 / (initialPerSecond * HEADROOM);
   }
 
-  /** Waits for this call's slot; slots are handed out in order across every process. */
+  /**
+   * Waits for this call's slot, handed out in order across every process, when it is at most
+   * RESERVE_AHEAD_MS away; otherwise takes none and throws a retryable rate_limited KeapApiError that
+   * says when the queue will have room.
+   */
   async acquire(signal?: AbortSignal): Promise<void> {
     const [row] = await this.db.query<{ slot: number; now: number }>(
       `INSERT INTO keap_rate_limits AS r (credential_key, spacing_ms, next_slot_ms)
-       VALUES ($1, $2::float8, (extract(epoch FROM statement_timestamp()) * 1000)::float8 + $2::float8)
+       VALUES ($1, $2::float8, ${NOW_MS} + $2::float8)
        ON CONFLICT (credential_key) DO UPDATE
-         SET next_slot_ms = GREATEST(r.next_slot_ms, (extract(epoch FROM statement_timestamp()) * 1000)::float8, r.paused_until_ms)
-               + COALESCE($3::float8, r.spacing_ms),
+         SET next_slot_ms = GREATEST(r.next_slot_ms, ${NOW_MS}, r.paused_until_ms) + COALESCE($3::float8, r.spacing_ms),
              spacing_ms = COALESCE($3::float8, r.spacing_ms),
              updated_at = now()
-       RETURNING r.next_slot_ms - r.spacing_ms AS slot, (extract(epoch FROM statement_timestamp()) * 1000)::float8 AS now`,
-      [this.credentialKey, this.spacingMs, this.learnedSpacingMs],
+         WHERE GREATEST(r.next_slot_ms, r.paused_until_ms) <= ${NOW_MS} + $4::float8
+       RETURNING r.next_slot_ms - r.spacing_ms AS slot, ${NOW_MS} AS now`,
+      [this.credentialKey, this.spacingMs, this.learnedSpacingMs, RESERVE_AHEAD_MS],
     );
-    const wait = row ? row.slot - row.now : 0;
-    if (wait > 0) await abortableSleep(wait, signal);
+    if (row) {
+      const wait = row.slot - row.now;
+      if (wait > 0) await abortableSleep(wait, signal);
+      return;
+    }
+    const [queue] = await this.db.query<{ wait: number }>(
+      `SELECT GREATEST(next_slot_ms, paused_until_ms) - ${NOW_MS} AS wait FROM keap_rate_limits WHERE credential_key = $1`,
+      [this.credentialKey],
+    );
+    const ahead = Math.max(0, (queue?.wait ?? 0) - RESERVE_AHEAD_MS);
+    // Come back as the queue gets within reach, spread out so the waiting do not return at once.
+    const retryAfterMs = Math.round(ahead + Math.random() * RESERVE_AHEAD_MS);
+    throw new KeapApiError(
+      'rate_limited',
+      'pace',
+      `Keap app at capacity: its calls are taken for the next ${Math.round((queue?.wait ?? 0) / 1000)} s`,
+      undefined,
+      retryAfterMs,
+    );
   }
 
   /** Learns from a response; writes only what changes the pace, so most calls cost one statement. */

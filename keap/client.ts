@@ -130,6 +130,20 @@ export class KeapClient {
     try {
       await this.options.limiter?.acquire(this.options.signal);
     } catch (error) {
+      // A limiter may answer in Keap's own terms (at capacity: retry later); anything else is trouble.
+      if (error instanceof KeapApiError) {
+        const { kind, message, status, retryAfterMs } = error;
+        throw new KeapApiError(
+          kind,
+          spec.operation,
+          `Keap ${spec.operation} not sent: ${message}`,
+          status,
+          retryAfterMs,
+          {
+            cause: error,
+          },
+        );
+      }
       throw errorFromFetchFailure(spec.operation, error, false);
     }
     const { writeDeadline } = this.options;

@@ -7,7 +7,7 @@
 import { strict as assert } from 'node:assert';
 import { SharedKeapRateLimiter } from '../activities/keap-rate-limit';
 import { KeapClient } from '../keap/client';
-import { retryDelayFromHeaders } from '../keap/errors';
+import { KeapApiError, retryDelayFromHeaders } from '../keap/errors';
 import { paceFromResponse } from '../keap/pacing';
 import { timeUnitMs } from '../keap/rate-headers';
 import { startKeapSandbox } from '../keap-sandbox';
@@ -28,6 +28,19 @@ describe('Keap rate limiting', function () {
     return new KeapClient({ baseUrl: sandbox.url, auth: { type: 'apiKey', apiKey: sandbox.apiKey } }, { limiter });
   }
 
+  /** A lookup, tried again when the limiter says the app is at capacity (as Temporal retries an attempt). */
+  async function lookup(client: KeapClient): Promise<unknown> {
+    for (;;) {
+      try {
+        return await client.findTagByName('x');
+      } catch (error) {
+        if (!(error instanceof KeapApiError) || error.status !== undefined || error.kind !== 'rate_limited')
+          throw error;
+        await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs));
+      }
+    }
+  }
+
   /** `calls` lookups spread over the clients at once; what Keap said and how long it took. */
   async function burst(
     clients: KeapClient[],
@@ -35,7 +48,7 @@ describe('Keap rate limiting', function () {
   ): Promise<{ ok: number; throttled: number; elapsedMs: number }> {
     const started = Date.now();
     const results = await Promise.allSettled(
-      Array.from({ length: calls }, (_, i) => clients[i % clients.length]!.findTagByName('x')),
+      Array.from({ length: calls }, (_, i) => lookup(clients[i % clients.length]!)),
     );
     return {
       ok: results.filter((r) => r.status === 'fulfilled').length,
@@ -103,6 +116,33 @@ describe('Keap rate limiting', function () {
       'x-keap-product-quota-expiry-time': String(now + 60_000),
     });
     assert.equal(paceFromResponse(200, quota, undefined, now, 0.95).pauseUntil, now + 60_000);
+  });
+
+  it('takes no slot beyond a few seconds ahead: a deeper backlog ends the attempt at once with a time to come back', async () => {
+    const db = await testDatabase();
+    const limiter = processLimiter(db, 1);
+    const slotAhead = async () =>
+      (
+        await db.query<{ ms: number }>(
+          'SELECT next_slot_ms - (extract(epoch FROM now()) * 1000)::float8 AS ms FROM keap_rate_limits',
+        )
+      )[0]!.ms;
+    // At about 1/s, the first calls take the slots of the next five seconds without waiting for them here.
+    const taken = Array.from({ length: 5 }, () => limiter.acquire());
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const queued = await slotAhead();
+    const started = Date.now();
+    await assert.rejects(limiter.acquire(), (error: unknown) => {
+      assert.ok(error instanceof KeapApiError && error.kind === 'rate_limited' && error.retryable);
+      assert.ok(
+        (error.retryAfterMs ?? 0) >= 0 && (error.retryAfterMs ?? 0) <= 10_000,
+        `retry in ${error.retryAfterMs} ms`,
+      );
+      return true;
+    });
+    assert.ok(Date.now() - started < 1_000, 'it did not wait for a slot');
+    assert.ok(Math.abs((await slotAhead()) - queued) < 300, 'and took none');
+    await Promise.all(taken);
   });
 
   it('holds every process back after a 429 one of them saw', async () => {

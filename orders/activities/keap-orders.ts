@@ -5,7 +5,6 @@ import type { KeapClient } from '../../keap/client';
 import type { KeapOrder } from '../../keap/types';
 import type { KeapAccess, KeapSession } from '../../activities/keap-access';
 import type { KeapOrderSnapshot } from '../workflow/definitions';
-import { mayHaveWrittenBefore } from '../../activities/keap-access';
 import type { KeapRecord } from '../../activities/keap-ledger';
 import { KeapApiError } from '../../keap/errors';
 
@@ -262,8 +261,8 @@ export function orderActivities(access: KeapAccess, orders: KeapOrders) {
     /** Records a payment made at Stripe on the Keap order, looking first whenever it may already be there. */
     async recordKeapPayment(input: RecordKeapPaymentInput): Promise<RecordedKeapPayment> {
       const mayBeRecorded = input.mayBeRecorded ?? input.orderMayHavePayments;
-      return access.run(input.accountId, (session) =>
-        orders.recordPayment(session, input, mayBeRecorded || mayHaveWrittenBefore()),
+      return access.run(input.accountId, async (session) =>
+        orders.recordPayment(session, input, mayBeRecorded || (await access.mayHaveWrittenUnrecorded())),
       );
     },
 

@@ -7,7 +7,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Customer } from '../order-schema';
 import { syncKeapContact } from './contacts';
 import type { KeapAccess, KeapSession } from '../../activities/keap-access';
-import { mayHaveWrittenBefore } from '../../activities/keap-access';
 import { currencyMismatchFailure, KeapAppCurrency } from './app-currency';
 import type { CreateKeapOrderInput, KeapOrders, RecordedKeapPayment } from './keap-orders';
 import type { EnsureProductsInput, KeapProducts, ProductIdsBySku } from './products';
@@ -91,7 +90,7 @@ export function saleActivities(access: KeapAccess, products: KeapProducts, order
       try {
         return await access.run(input.accountId, async (session) => {
           runs += 1;
-          const mayHaveWritten = input.mayHaveWritten || mayHaveWrittenBefore() || runs > 1;
+          const mayHaveWritten = input.mayHaveWritten || runs > 1 || (await access.mayHaveWrittenUnrecorded());
           step = 'ensureProducts';
           // Products only feed the order's creation: once the order exists (a resumed try), a checkout
           // unpublished since then must not hold its payment back; nor is its currency asked again.

@@ -10,7 +10,9 @@ import type { SalesSyncActivities } from '../../activities';
 const KEAP_STEP_OPTIONS: ActivityOptions = {
   // Above the Keap client's own request timeout, so a hung request fails in the client first.
   startToCloseTimeout: '45s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' },
+  // Backoff between attempts stays short (a minute at most) while Keap answers: an order waiting for
+  // its app's capacity is told when to come back (nextRetryDelay), and a healed app is used at once.
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 };
 
 /**
