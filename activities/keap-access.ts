@@ -39,6 +39,8 @@ export interface KeapSession {
   appKey: string;
   /** What was written to this Keap app, shared by every process (activities/keap-ledger.ts). */
   ledger: KeapLedger;
+  /** The last moment this attempt may send a write (activities/keap-retry.ts retries only before it). */
+  writeDeadline?: number;
 }
 
 /** Refresh an access token this close to its expiry before using it. */
@@ -117,17 +119,18 @@ export class KeapAccess {
     const limiter = this.limiter(`${credential}@${baseUrl}`, INITIAL_RATE[keap.type]);
     const onKeapCall = this.deps.onKeapCall;
     const context = Context.current();
+    const deadline = writeDeadline(context, this.deps.keapTimeoutMs);
     const client = new KeapClient(
       { baseUrl, auth },
       {
         timeoutMs: this.deps.keapTimeoutMs,
         signal: context.cancellationSignal,
-        writeDeadline: writeDeadline(context, this.deps.keapTimeoutMs),
+        writeDeadline: deadline,
         limiter,
         onCall: onKeapCall ? (record) => onKeapCall({ ...record, accountId }) : undefined,
       },
     );
-    return { account, keap: client, appKey: `${accountId}@${baseUrl}`, ledger: this.ledger };
+    return { account, keap: client, appKey: `${accountId}@${baseUrl}`, ledger: this.ledger, writeDeadline: deadline };
   }
 
   /** A 401: an OAuth token is refreshed (once); an API key is marked broken, so orders wait for a reconnect. */

@@ -187,11 +187,11 @@ describe('exactly once across worker processes', function () {
     });
   }
 
-  it('two workers writing the same sale at once (each on its first try) make one key field, one order, one payment', async () => {
-    const dbs = await sharedTestDatabase(2);
+  /** An account on the sandbox, stored in `db`, and the input of one sale of a one-time order. */
+  async function saleFor(db: Database) {
     const accountId = uniqueId('acct');
     const now = new Date().toISOString();
-    await new PostgresAccountStore(dbs[0]!).put({
+    await new PostgresAccountStore(db).put({
       accountId,
       keap: { type: 'apiKey', apiKey: SANDBOX_KEY },
       connection: { status: 'connected', since: now },
@@ -202,7 +202,7 @@ describe('exactly once across worker processes', function () {
       updatedAt: now,
     });
     const order = oneTimeOrder();
-    const input = {
+    const input: WriteKeapSaleInput = {
       accountId,
       customer: order.customer,
       lines: order.items,
@@ -214,26 +214,34 @@ describe('exactly once across worker processes', function () {
         shippingAddress: order.customer.address,
       },
       payment: order.payment,
-      // Both believe they are the first try: what a second host sees when the first was presumed dead.
       mayHaveWritten: false,
     };
-    const sales = await Promise.all(
-      dbs.map((db) => {
-        const activities = workerActivities(db);
-        return new MockActivityEnvironment({ attempt: 1, startToCloseTimeoutMs: 45_000 }).run<
-          [WriteKeapSaleInput],
-          WrittenSale,
-          (input: WriteKeapSaleInput) => Promise<WrittenSale>
-        >((sale) => activities.writeKeapSale(sale), input);
-      }),
+    return { order, input };
+  }
+
+  /** Runs writeKeapSale as attempt `attempt` of an activity on a worker with its own pools on `db`. */
+  function writeSale(db: Database, input: WriteKeapSaleInput, attempt = 1): Promise<WrittenSale> {
+    const activities = workerActivities(db);
+    return new MockActivityEnvironment({ attempt, startToCloseTimeoutMs: 45_000 }).run<
+      [WriteKeapSaleInput],
+      WrittenSale,
+      (input: WriteKeapSaleInput) => Promise<WrittenSale>
+    >((sale) => activities.writeKeapSale(sale), input);
+  }
+
+  const keap = (path: string) =>
+    fetch(`${sandbox.url}/rest/v2${path}`, { headers: { 'X-Keap-API-Key': SANDBOX_KEY } }).then(
+      (res) => res.json() as Promise<any>,
     );
+
+  it('two workers writing the same sale at once (each on its first try) make one key field, one order, one payment', async () => {
+    const dbs = await sharedTestDatabase(2);
+    // Both believe they are the first try: what a second host sees when the first was presumed dead.
+    const { order, input } = await saleFor(dbs[0]!);
+    const sales = await Promise.all(dbs.map((db) => writeSale(db, input)));
     assert.equal(sales[0]!.keapOrder.keapOrderId, sales[1]!.keapOrder.keapOrderId);
     assert.equal(sales[0]!.payment.keapPaymentId, sales[1]!.payment.keapPaymentId);
 
-    const keap = (path: string) =>
-      fetch(`${sandbox.url}/rest/v2${path}`, { headers: { 'X-Keap-API-Key': SANDBOX_KEY } }).then(
-        (res) => res.json() as Promise<any>,
-      );
     const fields = (await keap('/orders/model')).custom_fields.filter((f: any) => f.label === 'Sales Sync Order Key');
     assert.equal(fields.length, 1, 'one order-key field');
     const contacts = (await keap(`/contacts?filter=${encodeURIComponent(`email==${order.customer.email}`)}`)).contacts;
@@ -243,5 +251,24 @@ describe('exactly once across worker processes', function () {
     assert.equal((await keap(`/orders/${orders[0].id}/payments`)).invoice_order_payments.length, 1, 'one payment');
     const products = (await keap(`/products?filter=${encodeURIComponent('sku==BOOK-1')}`)).products;
     assert.equal(products.length, 1, 'one product per SKU');
+  });
+
+  it('a sale whose calls meet a 503, a reset connection and lost answers finishes in its first attempt, each record once', async () => {
+    const [db] = await sharedTestDatabase(1);
+    const { order, input } = await saleFor(db!);
+    sandbox.faults.inject({ operation: 'listContacts', mode: 'error-5xx', status: 503 });
+    sandbox.faults.inject({ operation: 'createContact', mode: 'commit-then-lose' });
+    sandbox.faults.inject({ operation: 'createOrder', mode: 'commit-then-lose' });
+    sandbox.faults.inject({ operation: 'createPaymentForAnOrder', mode: 'connection-reset' });
+    const sale = await writeSale(db!, input, 1);
+    const contacts = (await keap(`/contacts?filter=${encodeURIComponent(`email==${order.customer.email}`)}`)).contacts;
+    assert.equal(contacts.length, 1, 'one contact');
+    const orders = (await keap(`/orders?filter=${encodeURIComponent(`contact_id==${contacts[0].id}`)}`)).orders;
+    assert.deepEqual(
+      orders.map((o: any) => o.id),
+      [sale.keapOrder.keapOrderId],
+      'one order',
+    );
+    assert.equal((await keap(`/orders/${orders[0].id}/payments`)).invoice_order_payments.length, 1, 'one payment');
   });
 });

@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Customer } from '../order-schema';
 import { syncKeapContact } from './contacts';
 import type { KeapAccess, KeapSession } from '../../activities/keap-access';
+import { retryTransient } from '../../activities/keap-retry';
 import { currencyMismatchFailure, KeapAppCurrency } from './app-currency';
 import type { CreateKeapOrderInput, KeapOrders, RecordedKeapPayment } from './keap-orders';
 import type { EnsureProductsInput, KeapProducts, ProductIdsBySku } from './products';
@@ -91,45 +92,52 @@ export function saleActivities(access: KeapAccess, products: KeapProducts, order
         return await access.run(input.accountId, async (session) => {
           runs += 1;
           const mayHaveWritten = input.mayHaveWritten || runs > 1 || (await access.mayHaveWrittenUnrecorded());
+          // A transient Keap error is tried again here, step by step, rather than failing the attempt.
+          const again = <T>(work: () => Promise<T>) => retryTransient(work, { until: session.writeDeadline });
           step = 'ensureProducts';
           // Products only feed the order's creation: once the order exists (a resumed try), a checkout
           // unpublished since then must not hold its payment back; nor is its currency asked again.
-          const productIds = progress.keapOrder ? {} : await productsInTheAppsCurrency(session);
+          const productIds = progress.keapOrder ? {} : await again(() => productsInTheAppsCurrency(session));
 
           step = 'syncContact';
           if (!progress.contactId) progress.contactId = input.contactId;
           if (!progress.contactId) {
             if (!input.customer) throw new Error('writeKeapSale needs a contactId or a customer');
-            progress.contactId = (await syncKeapContact(session, input.customer)).contactId;
+            const { customer } = input;
+            progress.contactId = (await again(() => syncKeapContact(session, customer))).contactId;
           }
           const contactId = progress.contactId;
 
           step = 'createKeapOrder';
           // An order from an earlier try existed before this one, so payments may already be on it.
           const orderFromEarlier = progress.keapOrder !== undefined;
-          progress.keapOrder ??= await orders.create(
-            session,
-            {
-              ...input.order,
-              contactId,
-              items: input.lines.map((line) => ({
-                productId: productIds[line.sku] ?? '',
-                name: line.name,
-                quantity: line.quantity,
-                unitAmount: line.unitAmount,
-              })),
-            },
-            mayHaveWritten,
+          progress.keapOrder ??= await again(() =>
+            orders.create(
+              session,
+              {
+                ...input.order,
+                contactId,
+                items: input.lines.map((line) => ({
+                  productId: productIds[line.sku] ?? '',
+                  name: line.name,
+                  quantity: line.quantity,
+                  unitAmount: line.unitAmount,
+                })),
+              },
+              mayHaveWritten,
+            ),
           );
           const keapOrder = progress.keapOrder;
 
           step = 'recordKeapPayment';
           // An order created by this very run has no payments yet: nothing to look for.
           const orderIsNew = keapOrder.created && !orderFromEarlier;
-          const payment = await orders.recordPayment(
-            session,
-            { keapOrderId: keapOrder.keapOrderId, currency: input.order.currency, payment: input.payment },
-            !orderIsNew,
+          const payment = await again(() =>
+            orders.recordPayment(
+              session,
+              { keapOrderId: keapOrder.keapOrderId, currency: input.order.currency, payment: input.payment },
+              !orderIsNew,
+            ),
           );
           return { contactId, keapOrder, payment };
         });
