@@ -28,6 +28,7 @@ import {
 } from './support/fixtures';
 import { getStack } from './support/stack';
 import type { Stack } from './support/stack';
+import { connectedAccount } from './support/accounts';
 
 /** Deletes a closed workflow's history, as the namespace's retention does, and waits until it is gone. */
 async function forgetWorkflow(stack: Stack, workflowId: string): Promise<void> {
@@ -191,16 +192,7 @@ describe('exactly once across worker processes', function () {
   async function saleFor(db: Database) {
     const accountId = uniqueId('acct');
     const now = new Date().toISOString();
-    await new PostgresAccountStore(db).put({
-      accountId,
-      keap: { type: 'apiKey', apiKey: SANDBOX_KEY },
-      connection: { status: 'connected', since: now },
-      salesSyncEnabled: true,
-      paymentMethodType: 'Stripe',
-      gracePeriodDays: 3,
-      createdAt: now,
-      updatedAt: now,
-    });
+    await new PostgresAccountStore(db).put(connectedAccount(accountId));
     const order = oneTimeOrder();
     const input: WriteKeapSaleInput = {
       accountId,

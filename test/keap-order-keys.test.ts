@@ -4,13 +4,13 @@
  * record that carries exactly our key, however many case-insensitive hits Keap's filter returns.
  */
 import { strict as assert } from 'node:assert';
-import type { Account } from '../accounts/account';
 import { KeapLedger } from '../activities/keap-ledger';
 import { KeapOrders } from '../orders/activities/keap-orders';
 import { keapOrderKey } from '../orders/order';
 import { KeapClient } from '../keap/client';
 import { testDatabase } from './support/database';
 import { type KeapSandbox, startKeapSandbox } from '../keap-sandbox';
+import { connectedAccount } from './support/accounts';
 
 describe('Keap look-before-write compares our keys exactly', function () {
   /**
@@ -32,15 +32,7 @@ describe('Keap look-before-write compares our keys exactly', function () {
   });
   beforeEach(() => sandbox.reset());
 
-  const account: Account = {
-    accountId: 'acct',
-    connection: { status: 'connected', since: '2026-11-21T00:00:00Z' },
-    salesSyncEnabled: true,
-    paymentMethodType: 'Stripe',
-    gracePeriodDays: 3,
-    createdAt: '2026-11-21T00:00:00Z',
-    updatedAt: '2026-11-21T00:00:00Z',
-  };
+  const account = connectedAccount('acct');
 
   async function orderInput(orderId: string, email: string) {
     const contact = await keap.createContact({ email_addresses: [{ email, field: 'EMAIL1' }] });

@@ -5,13 +5,13 @@
  * make a retry write a second payment, product or tag.
  */
 import { strict as assert } from 'node:assert';
-import type { Account } from '../accounts/account';
 import { KeapLedger } from '../activities/keap-ledger';
 import { KeapOrders } from '../orders/activities/keap-orders';
 import { keapPaymentMarker } from '../orders/order';
 import { KeapClient } from '../keap/client';
 import { testDatabase } from './support/database';
 import { type KeapSandbox, type SandboxExchange, startKeapSandbox } from '../keap-sandbox';
+import { connectedAccount } from './support/accounts';
 
 describe('Keap lists are read to their last page', function () {
   /**
@@ -39,15 +39,7 @@ describe('Keap lists are read to their last page', function () {
     exchanges.length = 0;
   });
 
-  const account: Account = {
-    accountId: 'paging',
-    connection: { status: 'connected', since: '2026-11-21T00:00:00Z' },
-    salesSyncEnabled: true,
-    paymentMethodType: 'Stripe',
-    gracePeriodDays: 3,
-    createdAt: '2026-11-21T00:00:00Z',
-    updatedAt: '2026-11-21T00:00:00Z',
-  };
+  const account = connectedAccount('paging');
 
   it('lists all 60 payments of a 60-installment order, and a retry of payment #55 finds it', async () => {
     const contact = await keap.createContact({ email_addresses: [{ email: 'plan@example.com', field: 'EMAIL1' }] });

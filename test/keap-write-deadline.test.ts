@@ -18,6 +18,7 @@ import type { KeapAccessDeps } from '../activities/keap-access';
 import { KEAP_FAILURE_TYPE } from '../common/failure-types';
 import type { Database } from '../platform/database';
 import { testDatabase } from './support/database';
+import { connectedAccount } from './support/accounts';
 
 const KEAP_TIMEOUT_MS = 1_000;
 /** Keap's request timeout, the 5 s margin, and 300 ms in which writes may still go. */
@@ -83,17 +84,7 @@ describe('Keap write deadline: measured from the activity attempt’s start', fu
   }
 
   function account(keap: Account['keap']): Account {
-    const now = new Date().toISOString();
-    return {
-      accountId: 'acct-deadline',
-      keap,
-      connection: { status: 'connected', since: now },
-      salesSyncEnabled: true,
-      paymentMethodType: 'Stripe',
-      gracePeriodDays: 3,
-      createdAt: now,
-      updatedAt: now,
-    };
+    return connectedAccount('acct-deadline', keap);
   }
 
   async function refused(attempt: Promise<unknown>): Promise<void> {

@@ -18,6 +18,7 @@ import { createSalesSyncWorker, WORKFLOWS_PATH } from '../../workers/worker';
 import { sandboxOAuth } from './stack';
 import { SALES_SYNC_SEARCH_ATTRIBUTES } from '../../workflows/support/search-attributes';
 import { temporal } from '@temporalio/proto';
+import { connectedAccount } from './accounts';
 
 export interface TimeSkippingStack {
   env: TestWorkflowEnvironment;
@@ -76,18 +77,7 @@ export async function startTimeSkippingStack(): Promise<TimeSkippingStack> {
     worker,
     taskQueue,
     async addAccount(accountId, overrides = {}) {
-      const now = new Date().toISOString();
-      const account: Account = {
-        accountId,
-        keap: { type: 'apiKey', apiKey: sandbox.apiKey },
-        connection: { status: 'connected', since: now },
-        salesSyncEnabled: true,
-        paymentMethodType: 'Stripe',
-        gracePeriodDays: 3,
-        createdAt: now,
-        updatedAt: now,
-        ...overrides,
-      };
+      const account = connectedAccount(accountId, { type: 'apiKey', apiKey: sandbox.apiKey }, overrides);
       await accounts.put(account);
       return account;
     },
