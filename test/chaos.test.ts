@@ -19,14 +19,15 @@ describe('chaos (short): 2 workers and 2 APIs, faults, redeliveries, late events
       seed,
       orders: 40,
       concurrency: 8,
+      trafficSeconds: 30,
       workers: 2,
       apis: 2,
       // Past one page of Keap's payment list (50), so a retried installment must read the second page.
       longPlan: { installments: 60, paid: 52 },
       workerKillsAt: [0.35],
       apiKillsAt: [0.7],
-      serverRestartsAt: [0.5],
-      databaseRestartsAt: [0.6],
+      serverRestartsAt: [0.2],
+      databaseRestartsAt: [0.55],
       settleTimeoutMs: 4 * 60_000,
       log: (line) => lines.push(line),
     });

@@ -50,6 +50,11 @@ export interface ChaosOptions {
   orders: number;
   /** Orders whose deliveries are in flight at once. */
   concurrency: number;
+  /**
+   * Spread the deliveries evenly over at least this many seconds (0: as fast as the lanes go), so the
+   * crashes, scheduled by the share of deliveries done, meet traffic in flight.
+   */
+  trafficSeconds: number;
   /** Worker processes and API processes, all on the one database and Temporal server. */
   workers: number;
   apis: number;
@@ -77,6 +82,7 @@ export interface ChaosOptions {
 export const DEFAULT_CHAOS_OPTIONS: Omit<ChaosOptions, 'seed' | 'log'> = {
   orders: 300,
   concurrency: 12,
+  trafficSeconds: 120,
   workers: 2,
   apis: 2,
   faultRate: 0.15,
@@ -191,8 +197,8 @@ class ChaosRun {
   private readonly troubled = new Set<string>();
   /** Orders whose workflow the run deleted (a late event may start a new one). */
   private readonly deleted = new Set<string>();
-  /** Crash actions run one at a time, beside the traffic. */
-  private crashes: Promise<void> = Promise.resolve();
+  /** Crash actions, beside the traffic: one at a time per kind (workers, APIs, Temporal, database). */
+  private readonly crashChains = new Map<string, Promise<void>>();
   private readonly lateTasks: Promise<void>[] = [];
   /** Per order, what its late steps saw (the answers to its late webhooks), for the violations. */
   private readonly lateNotes = new Map<string, string[]>();
@@ -263,7 +269,7 @@ class ChaosRun {
         });
       }
       await this.deliverAll(scenario.orders, scenario.deliveries, scenario.late);
-      await this.crashes;
+      await Promise.all(this.crashChains.values());
       await Promise.all(this.lateTasks);
       await this.settle(scenario.orders);
       // Faults off: the checks read Keap as a merchant would, through the same API.
@@ -428,24 +434,37 @@ class ChaosRun {
     let workerKills = 0;
     let apiKills = 0;
     const schedule = [
-      ...this.options.workerKillsAt.map((at) => ({ at, crash: () => this.kill('worker', workerKills++) })),
-      ...this.options.apiKillsAt.map((at) => ({ at, crash: () => this.kill('api', apiKills++) })),
-      ...this.options.serverRestartsAt.map((at) => ({ at, crash: () => this.restartServer() })),
-      ...this.options.databaseRestartsAt.map((at) => ({ at, crash: () => this.restartDatabase() })),
+      ...this.options.workerKillsAt.map((at) => ({
+        at,
+        kind: 'worker',
+        crash: () => this.kill('worker', workerKills++),
+      })),
+      ...this.options.apiKillsAt.map((at) => ({ at, kind: 'api', crash: () => this.kill('api', apiKills++) })),
+      ...this.options.serverRestartsAt.map((at) => ({ at, kind: 'temporal', crash: () => this.restartServer() })),
+      ...this.options.databaseRestartsAt.map((at) => ({ at, kind: 'database', crash: () => this.restartDatabase() })),
     ].sort((a, b) => a.at - b.at);
     let done = 0;
     let next = 0;
-    const queue = [...lanes.keys()];
+    let started = 0;
+    const t0 = Date.now();
+    const spacingMs = (this.options.trafficSeconds * 1000) / Math.max(1, total);
+    // The orders that take longest after their deliveries go first: the long plan, then those whose
+    // workflow is deleted (Temporal takes half a minute or more to delete), then the other late ones.
+    const rank = (o: ChaosOrder) => (o.role === 'long-plan' ? 0 : o.deleted ? 1 : o.late ? 2 : 3);
+    const queue = [...lanes.keys()].sort((a, b) => rank(orders[a] as ChaosOrder) - rank(orders[b] as ChaosOrder));
     const lane = async () => {
       for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
         const deliveries = lanes[i] as Delivery[];
         if (deliveries[0]?.kind !== 'order') this.report.deliveries.outOfOrder++;
         for (const delivery of deliveries) {
+          // The k-th delivery of the run starts no earlier than its place in the spread.
+          const wait = t0 + started++ * spacingMs - Date.now();
+          if (wait > 0) await sleep(wait);
           await this.deliver(delivery);
           done++;
           while (next < schedule.length && done / total >= (schedule[next]?.at ?? 1)) {
-            const { crash } = schedule[next++] as (typeof schedule)[number];
-            this.crashes = this.crashes.then(crash);
+            const { kind, crash } = schedule[next++] as (typeof schedule)[number];
+            this.crashChains.set(kind, (this.crashChains.get(kind) ?? Promise.resolve()).then(crash));
           }
         }
         const steps = late[i] ?? [];

@@ -3,7 +3,8 @@
  * and 2 API processes on one PostgreSQL, faults on, workers and an API SIGKILLed, the Temporal server
  * and the database restarted, closed workflows deleted and posted again, late events). Prints the
  * figures table, writes it to data/chaos/latest.json, and exits 1 on any violation.
- * Flags: --orders=N, --seed=N (default: random, printed), --fault-rate=P, --concurrency=N, --workers=N,
+ * Flags: --orders=N, --seed=N (default: random, printed), --fault-rate=P, --concurrency=N,
+ * --traffic-seconds=N (spread the deliveries over at least N seconds; default 120), --workers=N,
  * --apis=N (default 2 and 2), --long-plan=INSTALLMENTS:PAID (default 60:55; 0:0 for none), --update-doc
  * (writes the table into RELIABILITY.md's "Last chaos run" section).
  */
@@ -69,6 +70,7 @@ async function main(): Promise<number> {
     orders: count('orders', DEFAULT_CHAOS_OPTIONS.orders, 1),
     faultRate: Number(flag('fault-rate') ?? DEFAULT_CHAOS_OPTIONS.faultRate),
     concurrency: count('concurrency', DEFAULT_CHAOS_OPTIONS.concurrency, 1),
+    trafficSeconds: count('traffic-seconds', DEFAULT_CHAOS_OPTIONS.trafficSeconds, 0),
     workers: count('workers', DEFAULT_CHAOS_OPTIONS.workers, 1),
     apis: count('apis', DEFAULT_CHAOS_OPTIONS.apis, 1),
     longPlan: longPlan(),
