@@ -13,11 +13,14 @@ describe('configuration', () => {
   it('reads DATABASE_URL, which the standalone worker and API require, and the embedded PostgreSQL port (5433)', () => {
     const none = loadConfig({});
     assert.deepEqual(none.database, { url: undefined, embeddedPort: 5433 });
-    assert.throws(() => requireDatabaseUrl(none, 'worker'), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.match(error.message, /DATABASE_URL is required for the worker/);
-      return true;
-    });
+    assert.throws(
+      () => requireDatabaseUrl(none, 'worker'),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /DATABASE_URL is required for the worker/);
+        return true;
+      },
+    );
     const url = 'postgres://sales_sync:secret@db:5432/sales_sync';
     const set = loadConfig({ DATABASE_URL: url, SALES_SYNC_POSTGRES_PORT: '5499' });
     assert.equal(requireDatabaseUrl(set, 'API'), url);
