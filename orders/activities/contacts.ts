@@ -1,6 +1,7 @@
 import type { Address, Customer } from '../order-schema';
 import type { KeapAddress, KeapContact, KeapContactField, KeapContactWrite, KeapPhoneNumber } from '../../keap/types';
 import type { KeapAccess, KeapSession } from '../../activities/keap-access';
+import { contentFingerprint } from '../../common/canonical-json';
 
 export interface SyncContactInput {
   accountId: string;
@@ -80,6 +81,9 @@ export function newContact(customer: Customer): KeapContactWrite {
   };
 }
 
+/** A contact synced this recently with the same details is taken from the ledger (a merge in Keap shows after). */
+const CONTACT_RECHECK_MS = 10 * 60_000;
+
 /**
  * Finds the contact by email, then creates it or patches only what changed. Safe to retry. One
  * find-or-create at a time per Keap app and email across every process (the ledger's lock), so a
@@ -91,18 +95,29 @@ export function syncKeapContact(
   customer: Customer,
 ): Promise<SyncContactResult> {
   const { keap, appKey, ledger } = session;
+  const synced = contentFingerprint(customer);
   return ledger.exclusive(appKey, 'contact', customer.email.toLowerCase(), async (record) => {
+    // Just synced with these very details (a retried attempt, a repeat order): nothing to ask Keap.
+    const { prior } = record;
+    if (
+      prior?.state === 'written' &&
+      prior.keapId &&
+      prior.detail?.synced === synced &&
+      Date.now() - prior.checkedAt < CONTACT_RECHECK_MS
+    ) {
+      return { contactId: prior.keapId, action: 'unchanged' };
+    }
     const existing = await keap.findContactByEmail(customer.email);
     if (!existing) {
       await record.pending();
       const created = await keap.createContact(newContact(customer), { duplicateOption: 'Email' });
-      await record.written(created.id);
+      await record.written(created.id, { synced });
       return { contactId: created.id, action: 'created' };
     }
     const { body, mask } = contactChanges(existing, customer);
-    if (mask.length === 0) return { contactId: existing.id, action: 'unchanged' };
-    await keap.updateContact(existing.id, body, mask);
-    return { contactId: existing.id, action: 'updated' };
+    if (mask.length > 0) await keap.updateContact(existing.id, body, mask);
+    await record.written(existing.id, { synced });
+    return { contactId: existing.id, action: mask.length === 0 ? 'unchanged' : 'updated' };
   });
 }
 

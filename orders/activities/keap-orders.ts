@@ -147,7 +147,13 @@ export class KeapOrders {
       const { prior } = record;
       if (prior?.state === 'written' && prior.keapId) {
         const total = typeof prior.detail?.total === 'number' ? prior.detail.total : 0;
-        return { keapOrderId: prior.keapId, total, totalPaid: 0, created: false };
+        return {
+          keapOrderId: prior.keapId,
+          total,
+          totalPaid: 0,
+          created: false,
+          recorded: prior.detail?.created === true,
+        };
       }
       if (lookFirst || prior) {
         const existing = await this.findByKey(keap, field, input.orderKey);
@@ -186,7 +192,7 @@ export class KeapOrders {
               }
             : undefined,
         });
-        await record.written(order.id, { total: order.total?.amount ?? 0 });
+        await record.written(order.id, { total: order.total?.amount ?? 0, created: true });
         return snapshot(order, true);
       } catch (error) {
         // A rejection may mean the merchant deleted the key field: look it up afresh next time.

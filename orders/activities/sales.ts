@@ -130,8 +130,10 @@ export function saleActivities(access: KeapAccess, products: KeapProducts, order
           const keapOrder = progress.keapOrder;
 
           step = 'recordKeapPayment';
-          // An order created by this very run has no payments yet: nothing to look for.
-          const orderIsNew = keapOrder.created && !orderFromEarlier;
+          // An order created by this very run has no payments yet: nothing to look for; nor has one an
+          // earlier attempt created, beyond those the ledger knows (a retried attempt resumes here).
+          const orderIsNew =
+            (keapOrder.created && !orderFromEarlier) || (keapOrder.recorded === true && !mayHaveWritten);
           const payment = await again(() =>
             orders.recordPayment(
               session,

@@ -94,6 +94,11 @@ export interface KeapOrderSnapshot {
   totalPaid: number;
   /** False when an earlier attempt (or run) had already created it. */
   created: boolean;
+  /**
+   * Created by Sales Sync, as the ledger of Keap writes records: every payment written on it since is
+   * in the ledger too, so one the ledger does not know was never sent.
+   */
+  recorded?: boolean;
 }
 
 /** What a sale wrote before it failed; the workflow hands it back so a retry does not redo it. */
