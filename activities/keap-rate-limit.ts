@@ -19,7 +19,7 @@ const HEADROOM = 0.95;
  * collapse, and worker slots held by one merchant's waiting orders); the call ends its attempt with a
  * retryable "at capacity" and Temporal runs it again when the queue has moved on.
  */
-export const RESERVE_AHEAD_MS = 5_000;
+export const RESERVE_AHEAD_MS = 3_000;
 
 const NOW_MS = '(extract(epoch FROM statement_timestamp()) * 1000)::float8';
 
@@ -39,9 +39,11 @@ export class SharedKeapRateLimiter implements KeapCallLimiter {
   /**
    * Waits for this call's slot, handed out in order across every process, when it is at most
    * RESERVE_AHEAD_MS away; otherwise takes none and throws a retryable rate_limited KeapApiError that
-   * says when the queue will have room.
+   * says when the queue will have room. A `continuing` call (its sale is part-way done) always takes
+   * its slot: orders under way finish first, and new ones start only while the queue is short, so the
+   * app's calls go to orders that complete instead of to many that each get one call.
    */
-  async acquire(signal?: AbortSignal): Promise<void> {
+  async acquire(signal?: AbortSignal, continuing = false): Promise<void> {
     const [row] = await this.db.query<{ slot: number; now: number }>(
       `INSERT INTO keap_rate_limits AS r (credential_key, spacing_ms, next_slot_ms)
        VALUES ($1, $2::float8, ${NOW_MS} + $2::float8)
@@ -49,9 +51,9 @@ export class SharedKeapRateLimiter implements KeapCallLimiter {
          SET next_slot_ms = GREATEST(r.next_slot_ms, ${NOW_MS}, r.paused_until_ms) + COALESCE($3::float8, r.spacing_ms),
              spacing_ms = COALESCE($3::float8, r.spacing_ms),
              updated_at = now()
-         WHERE GREATEST(r.next_slot_ms, r.paused_until_ms) <= ${NOW_MS} + $4::float8
+         WHERE $5::boolean OR GREATEST(r.next_slot_ms, r.paused_until_ms) <= ${NOW_MS} + $4::float8
        RETURNING r.next_slot_ms - r.spacing_ms AS slot, ${NOW_MS} AS now`,
-      [this.credentialKey, this.spacingMs, this.learnedSpacingMs, RESERVE_AHEAD_MS],
+      [this.credentialKey, this.spacingMs, this.learnedSpacingMs, RESERVE_AHEAD_MS, continuing],
     );
     if (row) {
       const wait = row.slot - row.now;

@@ -43,7 +43,11 @@ export interface KeapCallRecord {
 
 /** Paces calls per credential (keap/pacing.ts reads the pace; activities/keap-rate-limit.ts shares it across processes). */
 export interface KeapCallLimiter {
-  acquire(signal?: AbortSignal): Promise<void>;
+  /**
+   * Waits for a call's turn. `continuing`: this client has already made calls (an order part-way
+   * through its sale), which a limiter may let finish ahead of work that has not started.
+   */
+  acquire(signal?: AbortSignal, continuing?: boolean): Promise<void>;
   observe(status: number, headers: Headers, retryAfterMs?: number): void;
 }
 
@@ -105,6 +109,8 @@ function filter(operation: string, conditions: Record<string, string>): string {
 export class KeapClient {
   private readonly baseUrl: string;
   private readonly fetchImpl: typeof fetch;
+  /** Calls this client has been given a turn for. */
+  private callsMade = 0;
 
   constructor(
     private readonly connection: KeapConnection,
@@ -128,7 +134,8 @@ export class KeapClient {
     }
     // Wait for this credential's slot first; the request timeout starts once the call may go.
     try {
-      await this.options.limiter?.acquire(this.options.signal);
+      await this.options.limiter?.acquire(this.options.signal, this.callsMade > 0);
+      this.callsMade += 1;
     } catch (error) {
       // A limiter may answer in Keap's own terms (at capacity: retry later); anything else is trouble.
       if (error instanceof KeapApiError) {
