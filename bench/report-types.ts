@@ -106,6 +106,8 @@ export interface SharedBacklog {
   goodput: number;
   fraction429: number;
   callsPerSecondEvery5s: number[];
+  /** Keap calls by operation over the drain (absent in runs before it was recorded). */
+  keapByOperation?: Record<string, number>;
   /** When every order was paid: per order, retries included. */
   perOrder?: { keapCalls: number; temporalActions: number; activityRetries: number };
   /** When some were not: Keap calls made per order posted. */

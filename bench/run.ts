@@ -727,6 +727,7 @@ async function main(): Promise<void> {
             goodput: round((paid * oneTime.keapCalls) / (windowSeconds * config.quotaLimitPerSecond), 3),
             fraction429: round(throttled / Math.max(1, calls.length), 4),
             callsPerSecondEvery5s: steps,
+            keapByOperation: sharedWatch.opsSince(from),
             ...(perOrder ? { perOrder } : { keapCallsPerPostedOrder: round(calls.length / ids.length, 2) }),
           };
           log(`shared-quota backlog ${JSON.stringify(result)}`);
