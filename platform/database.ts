@@ -33,12 +33,30 @@ export class Database implements Sql {
     private readonly url: string,
   ) {}
 
-  /** Connects (and, unless told not to, brings the schema up to date). */
-  static async connect(url: string, { migrate = true, max = 10 }: { migrate?: boolean; max?: number } = {}) {
+  /**
+   * Connects (and, unless told not to, brings the schema up to date). A server that is restarting or
+   * not up yet is waited for, up to `waitMs`: a process started meanwhile (a worker respawned during
+   * a database restart) comes up when the database does instead of exiting.
+   */
+  static async connect(
+    url: string,
+    { migrate = true, max = 10, waitMs = 60_000 }: { migrate?: boolean; max?: number; waitMs?: number } = {},
+  ) {
     const pool = hearErrors(new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 10_000 }));
     const db = new Database(pool, url);
-    if (migrate) await db.migrate();
-    return db;
+    const deadline = Date.now() + waitMs;
+    for (let backoff = 250; ; backoff = Math.min(backoff * 2, 2_000)) {
+      try {
+        await (migrate ? db.migrate() : db.query('SELECT 1'));
+        return db;
+      } catch (error) {
+        if (!unreachable(error) || Date.now() + backoff > deadline) {
+          await pool.end().catch(() => undefined);
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+      }
+    }
   }
 
   async query<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<R[]> {
@@ -158,4 +176,13 @@ function txSql(client: PoolClient): Sql {
       return (await client.query<R>(text, values)).rows;
     },
   };
+}
+
+/** Connection refused or reset, or a server starting up or shutting down: it heals by waiting. */
+function unreachable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    typeof code === 'string' &&
+    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P03', '08001', '08006'].includes(code)
+  );
 }
