@@ -65,7 +65,7 @@ const num = (name: string, full: number, small: number) => Number(flag(name) ?? 
 const config = {
   quick,
   keapLatencyMs: num('keap-latency', 20, 20),
-  // Full sizes keep the whole run under 10 minutes on 2 cores (the 10,000 subscriptions take about half).
+  // Full sizes keep the whole run near 11 minutes on 2 cores (the 10,000 subscriptions take about half).
   ceilingWorkflows: num('ceiling', 2000, 600),
   orders: num('orders', 1500, 300),
   orderConnections: num('connections', 32, 32),
