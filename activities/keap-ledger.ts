@@ -11,6 +11,7 @@
  * lost its answer, so look in Keap before writing. The record turns `pending` (committed) before the
  * Keap call, so even a process killed during the call leaves that trace.
  */
+import { Context } from '@temporalio/activity';
 import type { Database, Sql } from '../platform/database';
 
 /**
@@ -119,4 +120,39 @@ async function read(sql: Sql, appKey: string, kind: KeapRecordKind, key: string)
     attempts: row.attempts,
     checkedAt: row.updated_ms,
   };
+}
+
+/**
+ * The migration that brought the ledger of Keap writes. Since it was applied, every Keap write is
+ * recorded pending before it is sent, so for activities first scheduled after it the ledger alone
+ * says whether an earlier attempt may have written (workers are upgraded to it with old workers
+ * stopped first: an old worker would write without recording).
+ */
+const LEDGER_MIGRATION = '0002_keap_ledger_and_rate_limits.sql';
+
+/**
+ * When the ledger came into use on this database, per process. An activity first scheduled before
+ * it may have had attempts that wrote without the ledger's record; those still look in Keap first.
+ */
+export class LedgerEra {
+  private since?: Promise<number>;
+
+  constructor(private readonly db: Database) {}
+
+  private start(): Promise<number> {
+    this.since ??= this.db
+      .query<{ ms: number }>(
+        'SELECT (extract(epoch FROM applied_at) * 1000)::float8 AS ms FROM schema_migrations WHERE version = $1',
+        [LEDGER_MIGRATION],
+      )
+      .then(([row]) => row?.ms ?? Number.POSITIVE_INFINITY);
+    return this.since;
+  }
+
+  /** True when an earlier attempt of this activity may have written to Keap without the ledger knowing. */
+  async mayHaveWrittenUnrecorded(): Promise<boolean> {
+    const { attempt, scheduledTimestampMs } = Context.current().info;
+    if (attempt <= 1) return false;
+    return scheduledTimestampMs < (await this.start());
+  }
 }
